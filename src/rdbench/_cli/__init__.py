@@ -1,0 +1,1 @@
+"""One module per `rdbench` verb; see `rdbench.cli` for the table of verbs."""
