@@ -1,0 +1,36 @@
+"""Task families: the contract, the loader, host-side workspaces and scoring.
+
+The Inspect adapter (`rdbench.tasks.inspect_adapter`) is not imported here, so listing
+and checking families never loads Inspect.
+"""
+
+from rdbench.tasks.contract import (
+    Normalization,
+    Resources,
+    TaskFamily,
+    TaskVariant,
+)
+from rdbench.tasks.loader import family_dirs, load_family, load_families, select_variants
+from rdbench.tasks.workspace import (
+    ScoreResult,
+    materialize,
+    score_solution,
+    score_workspace,
+    solution_files,
+)
+
+__all__ = [
+    "Normalization",
+    "Resources",
+    "ScoreResult",
+    "TaskFamily",
+    "TaskVariant",
+    "family_dirs",
+    "load_families",
+    "load_family",
+    "materialize",
+    "score_solution",
+    "score_workspace",
+    "select_variants",
+    "solution_files",
+]

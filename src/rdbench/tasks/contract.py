@@ -1,0 +1,225 @@
+"""The task-family contract: what a folder under `rdbench/tasks/` must provide.
+
+A family is an optimization problem from AI R&D work. Its folder holds:
+
+- `family.py`      one subclass of `TaskFamily` (the scorer, metadata, variants);
+- `workspace/`     files copied into the agent's workspace;
+- `starting/`      the starting solution (laid over `workspace/`; scores 0);
+- `reference/`     the strong reference solution (laid over `workspace/`; scores 1);
+- `hidden/`        files only the scorer sees (never copied into any sandbox);
+- `README.md`      what it tests, the twist, scoring, the reference, the human estimate.
+
+This module imports nothing heavy: `rdbench tasks` and `rdbench check` load families
+without Inspect, and families import torch only inside their scorer.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, ClassVar, Literal
+
+from rdbench.errors import FamilyError
+
+Transform = Literal["linear", "log"]
+Direction = Literal["higher", "lower"]
+FinalScorePolicy = Literal["best", "final"]
+
+
+@dataclass(frozen=True)
+class Normalization:
+    """Maps a raw score to the normalized scale: starting solution 0, reference 1.
+
+    `normalized = (t(raw) - t(start)) / (t(reference) - t(start))` with `t` the identity or
+    the natural log. `direction` says whether a higher or a lower raw score is better; it
+    must agree with the order of `start` and `reference`. Above 1 is allowed (better than
+    the reference) and so is below 0 (worse than the starting solution).
+    """
+
+    start: float
+    reference: float
+    transform: Transform = "linear"
+    direction: Direction = "higher"
+
+    def __post_init__(self) -> None:
+        problem = self.problem()
+        if problem is not None:
+            raise ValueError(problem)
+
+    def problem(self) -> str | None:
+        """Return what is wrong with this normalization, or None if it is sound."""
+        if self.transform not in ("linear", "log"):
+            return f"transform must be 'linear' or 'log', not {self.transform!r}"
+        if self.direction not in ("higher", "lower"):
+            return f"direction must be 'higher' or 'lower', not {self.direction!r}"
+        if not (math.isfinite(self.start) and math.isfinite(self.reference)):
+            return "start and reference must be finite numbers"
+        if self.transform == "log" and (self.start <= 0 or self.reference <= 0):
+            return "a log normalization needs start > 0 and reference > 0"
+        if self.start == self.reference:
+            return "start and reference must differ"
+        if (self.reference > self.start) != (self.direction == "higher"):
+            better = "above" if self.direction == "higher" else "below"
+            return f"direction is {self.direction!r}, so reference must be {better} start"
+        return None
+
+    def _t(self, value: float) -> float:
+        return math.log(value) if self.transform == "log" else value
+
+    def __call__(self, raw: float) -> float:
+        """Return the normalized score of `raw` (raises ValueError for raw <= 0 under log)."""
+        if self.transform == "log" and raw <= 0:
+            raise ValueError(f"raw score {raw} must be > 0 under a log normalization")
+        t_start = self._t(self.start)
+        return (self._t(raw) - t_start) / (self._t(self.reference) - t_start)
+
+    def as_dict(self) -> dict[str, Any]:
+        """Return the normalization as a JSON-ready dict (the form stored in logs)."""
+        return {
+            "start": self.start,
+            "reference": self.reference,
+            "transform": self.transform,
+            "direction": self.direction,
+        }
+
+
+@dataclass(frozen=True)
+class Resources:
+    """What one attempt needs; the sandbox enforces memory, processes, disk and CPU."""
+
+    cores: float = 2.0
+    memory_mb: int = 4096
+    gpus: int = 0
+    disk_mb: int = 2048
+    max_processes: int = 512
+
+    def describe(self) -> str:
+        """Return a short human-readable summary, e.g. '2 cores, 4 GB'."""
+        text = f"{self.cores:g} cores, {self.memory_mb / 1024:g} GB"
+        return text + (f", {self.gpus} GPU" if self.gpus else "")
+
+
+@dataclass(frozen=True)
+class TaskVariant:
+    """One task of a family: what a Sample is made of."""
+
+    family: str
+    name: str
+    instructions: str
+    normalization: Normalization
+    human_minutes: float
+    time_limit_s: int
+    params: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def task_id(self) -> str:
+        """The task's id, `<family>/<variant>` (the Sample id and Attempt `task_id`)."""
+        return f"{self.family}/{self.name}"
+
+
+class TaskFamily:
+    """Base class of a task family; subclass it in `<family>/family.py`.
+
+    Subclasses set the class attributes and implement `score`. The harness calls `score`
+    on a host copy of the agent's workspace, outside the agent's sandbox: a scorer that
+    runs the agent's code must do it in a jail (`rdbench.sandbox.run_jailed`), never in
+    the harness's process.
+    """
+
+    #: Family name: the folder name, also the Inspect task name `rdbench/<name>`.
+    name: ClassVar[str] = ""
+    #: One-line summary shown by `rdbench tasks`.
+    summary: ClassVar[str] = ""
+    #: Expert time estimate for the main variant, in minutes.
+    human_minutes: ClassVar[float] = 0.0
+    #: Default working-time budget of one attempt, in seconds.
+    time_limit_s: ClassVar[int] = 8 * 3600
+    resources: ClassVar[Resources] = Resources()
+    #: How the attempt's final score is chosen from its scores.
+    final_score_policy: ClassVar[FinalScorePolicy] = "best"
+    #: False when the `score` tool only validates the format (the agent sees no score).
+    score_visible: ClassVar[bool] = True
+    #: True when scoring times things: scorings then run one at a time per process.
+    timing_sensitive: ClassVar[bool] = False
+    #: Cheap enough (check in well under a minute) for the demo and the test suite.
+    quick: ClassVar[bool] = True
+    #: The normalization of the main variant.
+    normalization: ClassVar[Normalization | None] = None
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+
+    # -- folders ---------------------------------------------------------------------------
+    @property
+    def workspace_dir(self) -> Path:
+        """Files copied into every attempt's workspace."""
+        return self.root / "workspace"
+
+    @property
+    def starting_dir(self) -> Path:
+        """The starting solution, laid over the workspace at the start of an attempt."""
+        return self.root / "starting"
+
+    @property
+    def reference_dir(self) -> Path:
+        """The reference solution, laid over the workspace by `rdbench check`."""
+        return self.root / "reference"
+
+    @property
+    def hidden_dir(self) -> Path:
+        """Files only the scorer reads."""
+        return self.root / "hidden"
+
+    @property
+    def cache_dir(self) -> Path:
+        """A writable per-family cache for data the family builds once (outside the repo)."""
+        base = os.environ.get("RDBENCH_CACHE") or os.path.join(
+            os.environ.get("XDG_CACHE_HOME") or os.path.expanduser("~/.cache"), "rdbench"
+        )
+        path = Path(base) / self.name
+        path.mkdir(parents=True, exist_ok=True)
+        return path
+
+    # -- what subclasses provide -----------------------------------------------------------
+    def instructions(self, variant: str = "main") -> str:
+        """Return the task statement shown to the agent (default: the family's `instructions.md`)."""
+        return (self.root / "instructions.md").read_text()
+
+    def variants(self) -> list[TaskVariant]:
+        """Return the family's tasks (default: one variant, `main`)."""
+        if self.normalization is None:
+            raise FamilyError(f"family {self.name}: family.py sets no normalization")
+        return [
+            TaskVariant(
+                family=self.name,
+                name="main",
+                instructions=self.instructions("main"),
+                normalization=self.normalization,
+                human_minutes=self.human_minutes,
+                time_limit_s=self.time_limit_s,
+            )
+        ]
+
+    def prepare(self) -> None:
+        """Build whatever the scorer needs (hidden data, cached weights). Idempotent.
+
+        Called before scoring; must be cheap when already done.
+        """
+
+    def score(self, workspace: Path, variant: TaskVariant) -> float:
+        """Score the solution in `workspace` (a host directory) and return the raw score.
+
+        Raises:
+            InvalidSubmission: the solution is missing, crashes, or gives a wrong answer.
+        """
+        raise NotImplementedError
+
+    def validate(self, workspace: Path, variant: TaskVariant) -> str:
+        """Check the submission's format without revealing a score (for `score_visible=False`).
+
+        Returns a message for the agent. Raises InvalidSubmission for a malformed one.
+        """
+        self.score(workspace, variant)
+        return "The submission is valid."
