@@ -1,0 +1,97 @@
+"""`rdbench check`: score each family's starting and reference solutions."""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+
+import click
+from rich.console import Console
+from rich.table import Table
+
+from rdbench.tasks import load_families, score_solution
+from rdbench.tasks.contract import TaskFamily
+
+TOLERANCE = 0.05
+
+
+def check_family(family: TaskFamily, repeat: int = 1) -> list[dict]:
+    """Score the starting and reference solutions of every variant of `family`.
+
+    Returns:
+        One dict per (variant, solution): raw scores, normalized scores, expected value,
+        spread over repeats, seconds taken and `ok` (within 0.05 of expected, and a
+        repeat spread under 0.05).
+    """
+    rows = []
+    for variant in family.variants():
+        for solution, expected in (("starting", 0.0), ("reference", 1.0)):
+            scores, raws, messages = [], [], []
+            start = time.perf_counter()
+            for _ in range(repeat):
+                result = score_solution(family, variant, solution)  # type: ignore[arg-type]
+                messages.append(result.message)
+                raws.append(result.raw)
+                scores.append(result.normalized)
+            seconds = (time.perf_counter() - start) / repeat
+            valid = all(s is not None for s in scores)
+            spread = (max(scores) - min(scores)) if valid else None
+            ok = valid and all(abs(s - expected) <= TOLERANCE for s in scores)
+            ok = ok and (spread is None or spread < TOLERANCE)
+            rows.append(
+                {
+                    "task_id": variant.task_id,
+                    "solution": solution,
+                    "expected": expected,
+                    "raw": raws,
+                    "normalized": scores,
+                    "spread": spread,
+                    "seconds": round(seconds, 2),
+                    "ok": ok,
+                    "message": messages[-1],
+                }
+            )
+    return rows
+
+
+@click.command("check")
+@click.argument("families", nargs=-1)
+@click.option("--quick", is_flag=True, help="Only the families marked quick (default: all).")
+@click.option("--repeat", default=1, show_default=True, help="Score each solution N times.")
+@click.option("--json", "json_out", type=click.Path(dir_okay=False, path_type=Path),
+              help="Also write the results as JSON to this file.")
+def check(families: tuple[str, ...], quick: bool, repeat: int, json_out: Path | None) -> None:
+    """Score the starting and reference solutions through the real scorer (in the jail).
+
+    Fails (exit 1) unless every starting solution scores 0 +/- 0.05 and every reference
+    1 +/- 0.05 (and, with --repeat, repeated scores differ by less than 0.05).
+    """
+    if repeat < 1:
+        raise click.BadParameter("must be at least 1", param_hint="--repeat")
+    console = Console(stderr=True)
+    loaded = [f for f in load_families(list(families)) if f.quick or not quick]
+    rows: list[dict] = []
+    for family in loaded:
+        with console.status(f"checking {family.name} (scoring starting and reference)..."):
+            family.prepare()
+            rows.extend(check_family(family, repeat))
+    table = Table(title="rdbench check", title_justify="left", min_width=100)
+    for column in ("task", "solution", "raw", "normalized", "expected", "seconds", "result"):
+        table.add_column(column)
+    for row in rows:
+        normalized = ", ".join("invalid" if s is None else f"{s:.3f}" for s in row["normalized"])
+        raw = ", ".join("-" if r is None else f"{r:.4g}" for r in row["raw"])
+        if row["ok"]:
+            verdict = "[green]ok[/green]"
+        elif any(s is None for s in row["normalized"]):
+            verdict = f"[red]FAIL[/red] {row['message']}"
+        else:
+            verdict = "[red]FAIL[/red] outside tolerance"
+        table.add_row(row["task_id"], row["solution"], raw, normalized,
+                      f"{row['expected']:g} ± {TOLERANCE}", f"{row['seconds']:.1f}", verdict)
+    Console().print(table)
+    if json_out is not None:
+        json_out.write_text(json.dumps(rows, indent=2))
+    if not all(row["ok"] for row in rows):
+        raise SystemExit(1)
