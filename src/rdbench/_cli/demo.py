@@ -1,0 +1,126 @@
+"""`rdbench demo`: the embedded default main job — offline, no API key, a few minutes.
+
+1. checks the quick task families (`--full`: all of them);
+2. runs one complete attempt at optimize_kernel by the reference-replay agent in the
+   bwrap sandbox, scoring between steps, so the trajectory rises from 0 to 1;
+3. runs one short real attempt by a small local model (SmolLM2-135M, offline);
+4. writes the HTML report for these attempts together with the public METR data;
+5. prints a summary table, the log paths (open them with `inspect view`) and the report.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+from pathlib import Path
+
+import click
+from rich.console import Console
+from rich.table import Table
+
+DEMO_FAMILY = "optimize_kernel"
+
+
+@click.command("demo")
+@click.option("--out", "out_dir", default="rdbench-demo", show_default=True,
+              type=click.Path(file_okay=False, path_type=Path),
+              help="Folder for the logs and the report.")
+@click.option("--full", is_flag=True, help="Check every family, not only the quick ones.")
+@click.option("--sandbox", default="bwrap", show_default=True,
+              help="Sandbox for the attempts: bwrap, or local (NO isolation).")
+@click.option("--skip-local-model", is_flag=True,
+              help="Skip the short attempt by the small local model.")
+@click.option("--local-model-minutes", default=3.0, show_default=True,
+              help="Working-time budget of the local model's attempt, in minutes.")
+def demo(out_dir: Path, full: bool, sandbox: str, skip_local_model: bool,
+         local_model_minutes: float) -> None:
+    """Run rdbench end to end, offline: check, replay, local model, report."""
+    console = Console()
+    log_dir = out_dir / "logs"
+    log_dir.mkdir(parents=True, exist_ok=True)
+
+    # 1. check the families
+    from rdbench._cli.check import check_family
+    from rdbench.tasks import load_families
+
+    console.rule("[bold]1. Checking task families[/bold]")
+    families = [f for f in load_families() if full or f.quick]
+    check_rows = []
+    for family in families:
+        with console.status(f"scoring {family.name}'s starting and reference solutions..."):
+            family.prepare()
+            check_rows.extend(check_family(family))
+    table = Table(title_justify="left", min_width=90)
+    for column in ("task", "solution", "normalized", "expected", "seconds", "result"):
+        table.add_column(column)
+    for row in check_rows:
+        score = row["normalized"][0]
+        table.add_row(row["task_id"], row["solution"],
+                      "invalid" if score is None else f"{score:.3f}",
+                      f"{row['expected']:g} ± 0.05", f"{row['seconds']:.1f}",
+                      "[green]ok[/green]" if row["ok"] else f"[red]FAIL[/red] {row['message']}")
+    console.print(table)
+
+    # 2. the reference-replay attempt
+    console.rule("[bold]2. Reference-replay attempt[/bold]")
+    from inspect_ai import eval as inspect_eval
+
+    from rdbench.agents import replay_agent
+    from rdbench.tasks.inspect_adapter import family_task
+
+    family = load_families([DEMO_FAMILY])[0]
+    task = family_task(
+        family,
+        solver=replay_agent(),
+        sandbox_spec=sandbox,
+        metadata={"rdbench_agent": "replay", "rdbench_scaffold": "replay-v1",
+                  "rdbench_is_human": False},
+    )
+    logs = inspect_eval(task, model="none/none", log_dir=str(log_dir), display="plain",
+                        log_level="warning")
+    replay_log = logs[0]
+    if replay_log.status != "success":
+        raise click.ClickException(f"the replay attempt failed: {replay_log.error}")
+
+    log_paths = [replay_log.location]
+
+    # 3. a short attempt by a real local model
+    if not skip_local_model:
+        console.rule("[bold]3. A short attempt by a small local model (SmolLM2-135M)[/bold]")
+        from rdbench.agents.local import run_local_model_attempt
+
+        local_log = run_local_model_attempt(
+            family=DEMO_FAMILY,
+            log_dir=log_dir,
+            time_limit=int(local_model_minutes * 60),
+            sandbox=sandbox,
+        )
+        log_paths.append(local_log.location)
+
+    # 4. the report
+    console.rule("[bold]4. Report[/bold]")
+    from rdbench.records import load_attempts, public_runs_path
+    from rdbench.report import write_report
+
+    attempts, trajectories, _ = load_attempts([log_dir, public_runs_path()])
+    report_path = write_report(attempts, trajectories, out_dir / "report.html")
+
+    # 5. summary
+    console.rule("[bold]Summary[/bold]")
+    ours = attempts[attempts["source"] != "metr"] if "source" in attempts else attempts
+    summary = Table(title="attempts in this demo", title_justify="left", min_width=90)
+    for column in ("agent", "task", "score", "working time", "scores recorded"):
+        summary.add_column(column)
+    for _, row in ours.iterrows():
+        n_points = int((trajectories["attempt_id"] == row["attempt_id"]).sum())
+        score = row["score"]
+        summary.add_row(str(row["agent"]), str(row["task_id"]),
+                        "invalid" if score is None or math.isnan(score) else f"{score:.3f}",
+                        f"{row['working_time_s']:.0f} s", str(n_points))
+    console.print(summary)
+    for path in log_paths:
+        console.print(f"log: {path}")
+    console.print(f"transcripts: inspect view --log-dir {log_dir}")
+    console.print(f"report: {os.path.abspath(report_path)}")
+    if not all(row["ok"] for row in check_rows):
+        raise SystemExit(1)
