@@ -1,0 +1,231 @@
+"""Read rdbench's Inspect ``.eval`` logs into the Attempt and trajectory tables.
+
+Reads exactly the fields documented in ``docs/log-format.md`` and nothing else of
+Inspect's internals. Inspect is imported inside the functions: analysing a
+``runs.jsonl`` never pays for loading the engine.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Iterable
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from rdbench.errors import RecordsError
+from rdbench.records.schema import (
+    coerce_attempts,
+    coerce_trajectories,
+    empty_attempts,
+    empty_trajectories,
+)
+
+__all__ = ["SCORER", "list_log_files", "read_eval_log_file", "read_eval_logs"]
+
+SCORER = "rdbench_scorer"
+
+
+def list_log_files(directory: str | Path) -> list[Path]:
+    """All Inspect logs (``.eval``, ``.json``) under a directory, recursively, sorted.
+
+    Returns:
+        Paths of the log files (Inspect's ``list_eval_logs``).
+
+    Raises:
+        RecordsError: the directory cannot be listed.
+    """
+    from inspect_ai.log import list_eval_logs
+
+    try:
+        infos = list_eval_logs(str(directory), recursive=True)
+    except Exception as ex:  # Inspect raises assorted errors for unreadable dirs
+        raise RecordsError(f"{directory}: cannot list Inspect logs: {ex}") from None
+    paths = []
+    for info in infos:
+        name = info.name
+        paths.append(Path(name[len("file://") :] if name.startswith("file://") else name))
+    return sorted(paths)
+
+
+def _float(value: Any) -> float:
+    if value is None:
+        return math.nan
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        return math.nan
+
+
+def _timestamp(value: Any) -> Any:
+    if value in (None, ""):
+        return pd.NaT
+    ts = pd.Timestamp(value)
+    return ts.tz_localize("UTC") if ts.tzinfo is None else ts.tz_convert("UTC")
+
+
+def _trajectory_from_events(sample: Any) -> list[dict]:
+    rows = []
+    for event in sample.events or []:
+        if getattr(event, "event", None) != "score" or not getattr(event, "intermediate", False):
+            continue
+        score = event.score
+        meta = score.metadata or {}
+        rows.append(
+            {
+                "working_s": _float(event.working_start),
+                "score": _float(score.value),
+                "score_raw": _float(meta.get("raw")),
+            }
+        )
+    return rows
+
+
+def _sample_rows(
+    log: Any, sample: Any, path: Path, success_threshold: float
+) -> tuple[dict, list[dict]]:
+    eval_meta = log.eval.metadata or {}
+    meta = sample.metadata or {}
+    is_human = bool(eval_meta.get("rdbench_is_human", False))
+    model = str(log.eval.model)
+    agent = eval_meta.get("rdbench_agent") or ("human" if is_human else model)
+    final = (sample.scores or {}).get(SCORER)
+    if final is None and sample.error is None:
+        raise RecordsError(
+            f"{path}: sample {sample.id!r} epoch {sample.epoch} has no {SCORER!r} score "
+            "(not an rdbench log?)"
+        )
+    score_meta = (final.metadata or {}) if final is not None else {}
+    score = _float(final.value) if final is not None else math.nan
+    tokens = cost = None
+    for usage in (sample.model_usage or {}).values():
+        tokens = (tokens or 0) + (usage.total_tokens or 0)
+        if usage.total_cost is not None:
+            cost = (cost or 0.0) + usage.total_cost
+    error = sample.error.message if sample.error is not None else None
+    if error is None and getattr(sample, "limit", None) is not None:
+        error = f"limit: {sample.limit.type}"
+    time_limit = meta.get("time_limit_s", eval_meta.get("rdbench_attempt_length_s"))
+    attempt_id = sample.uuid or f"{log.eval.eval_id}/{sample.id}/{sample.epoch}"
+    row = {
+        "attempt_id": attempt_id,
+        "source": str(path),
+        "agent": str(agent),
+        "model": eval_meta.get("rdbench_baseliner") if is_human else model,
+        "scaffold": eval_meta.get("rdbench_scaffold"),
+        "is_human": is_human,
+        "task_family": meta.get("family"),
+        "task_id": meta.get("task_id") or str(sample.id),
+        "human_minutes": _float(meta.get("human_minutes")),
+        "time_limit_s": _float(time_limit),
+        "working_time_s": _float(sample.working_time),
+        "score_raw": _float(score_meta.get("raw")),
+        "score": score,
+        # An invalid final submission (NaN score) or a crash is a failure.
+        "success": bool(score >= success_threshold) if not math.isnan(score) else False,
+        "tokens": float(tokens) if tokens is not None else math.nan,
+        "cost_usd": float(cost) if cost is not None else math.nan,
+        "started_at": _timestamp(getattr(sample, "started_at", None)),
+        "completed_at": _timestamp(getattr(sample, "completed_at", None)),
+        "error": error,
+    }
+    if row["task_family"] is None:
+        raise RecordsError(f"{path}: sample {sample.id!r} has no 'family' in its metadata")
+    trajectory = score_meta.get("trajectory")
+    if trajectory is not None:
+        points = [
+            {
+                "working_s": _float(p.get("working_s")),
+                "score": _float(p.get("score")) if p.get("valid", True) else math.nan,
+                "score_raw": _float(p.get("raw")),
+            }
+            for p in trajectory
+        ]
+    else:
+        points = _trajectory_from_events(sample)
+    for point in points:
+        point["attempt_id"] = attempt_id
+    return row, points
+
+
+def read_eval_log_file(
+    path: str | Path, *, success_threshold: float = 1.0
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Read one Inspect log written by rdbench.
+
+    Args:
+        path: an ``.eval`` (or ``.json``) log.
+        success_threshold: an attempt succeeds when its normalized score reaches this
+            (1.0 = matched the reference solution).
+
+    Returns:
+        ``(attempts, trajectories)`` for the log's samples (empty if it has none).
+
+    Raises:
+        RecordsError: the log is corrupt, truncated, not an Inspect log, or a sample
+            lacks the rdbench fields.
+    """
+    from inspect_ai.log import read_eval_log
+
+    path = Path(path)
+    if not path.is_file():
+        raise RecordsError(f"{path}: no such file")
+    try:
+        log = read_eval_log(str(path))
+    except Exception as ex:  # zip/zstd/JSON/pydantic errors all mean "cannot read"
+        reason = str(ex).splitlines()[0] if str(ex) else type(ex).__name__
+        raise RecordsError(f"{path}: cannot read Inspect log ({reason})") from None
+    rows, points = [], []
+    for sample in log.samples or []:
+        row, trajectory = _sample_rows(log, sample, path, success_threshold)
+        rows.append(row)
+        points.extend(trajectory)
+    attempts = coerce_attempts(pd.DataFrame(rows), str(path)) if rows else empty_attempts()
+    trajectories = (
+        coerce_trajectories(pd.DataFrame(points), str(path)) if points else empty_trajectories()
+    )
+    if len(trajectories):
+        trajectories = trajectories.sort_values(["attempt_id", "working_s"], kind="stable")
+    return attempts, trajectories.reset_index(drop=True)
+
+
+def read_eval_logs(
+    paths: Iterable[str | Path],
+    *,
+    skip_bad: bool = False,
+    success_threshold: float = 1.0,
+    on_file: Callable[[Path], None] | None = None,
+) -> tuple[pd.DataFrame, pd.DataFrame, int]:
+    """Read many Inspect logs.
+
+    Args:
+        paths: log files.
+        skip_bad: skip unreadable logs (counted) instead of raising.
+        success_threshold: see :func:`read_eval_log_file`.
+        on_file: called after each file (progress bars).
+
+    Returns:
+        ``(attempts, trajectories, skipped)``.
+
+    Raises:
+        RecordsError: a bad log, unless ``skip_bad``.
+    """
+    attempts, trajectories, skipped = [], [], 0
+    for path in paths:
+        try:
+            a, t = read_eval_log_file(path, success_threshold=success_threshold)
+        except RecordsError:
+            if not skip_bad:
+                raise
+            skipped += 1
+        else:
+            attempts.append(a)
+            trajectories.append(t)
+        if on_file is not None:
+            on_file(Path(path))
+    a = pd.concat(attempts, ignore_index=True) if attempts else empty_attempts()
+    t = pd.concat(trajectories, ignore_index=True) if trajectories else empty_trajectories()
+    return a, t, skipped
+
+
