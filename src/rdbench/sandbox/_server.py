@@ -1,0 +1,376 @@
+"""The sandbox's init process: runs as PID 1 inside every bwrap sandbox.
+
+This file is NOT imported by the harness. Its source is handed to bwrap as a read-only
+data file and run with `python -I -S` inside the sandbox, so it may only use the
+standard library.
+
+Protocol (one connection per request, on an inherited listening unix socket):
+the client sends one byte carrying three file descriptors (SCM_RIGHTS: stdin, stdout,
+stderr of the request), then a 4-byte big-endian length and a JSON request. The init
+process forks a *supervisor* per connection and goes back to `accept`. The supervisor
+runs the request and answers with JSON lines on the connection:
+
+- {"op": "exec", "argv", "cwd", "env", "tty"} -> {"pid": n} then {"exit": rc} or, when
+  the client writes anything or closes the connection first, the whole process tree is
+  killed and {"killed": true} is sent. The supervisor is a child subreaper, so
+  double-forked descendants are re-parented to it and found by the kill.
+- {"op": "read", "path", "limit"} -> file bytes on the stdout fd, then {"ok": size}.
+- {"op": "write", "path"} -> file bytes read from the stdin fd, then {"ok": size}.
+Errors: {"error": "<ExceptionName>", "errno": n, "message": "..."}.
+
+Why an init process rather than `nsenter` per exec: every process the sandbox ever runs
+descends from it, so it inherits the sandbox's cgroup, rlimits, uid and namespaces with
+no extra wrapper processes, and an exec costs one fork instead of three execs.
+"""
+
+import ctypes
+import json
+import os
+import select
+import signal
+import socket
+import stat
+import struct
+import subprocess
+import sys
+import time
+
+PR_SET_DUMPABLE = 4
+PR_SET_CHILD_SUBREAPER = 36
+SANDBOX_UID = 1000
+
+_libc = ctypes.CDLL(None, use_errno=True)
+
+
+def _prctl(option: int, value: int) -> None:
+    _libc.prctl(option, value, 0, 0, 0)
+
+
+def _send(conn: socket.socket, message: dict) -> None:
+    try:
+        conn.sendall(json.dumps(message).encode() + b"\n")
+    except OSError:
+        pass
+
+
+def _recv_exact(conn: socket.socket, n: int) -> bytes:
+    chunks = []
+    while n > 0:
+        chunk = conn.recv(min(n, 1 << 20))
+        if not chunk:
+            raise EOFError("client closed the connection")
+        chunks.append(chunk)
+        n -= len(chunk)
+    return b"".join(chunks)
+
+
+def _receive_request(conn: socket.socket) -> tuple[dict, list[int]]:
+    fds: list[int] = []
+    msg, ancdata, _flags, _addr = conn.recvmsg(1, socket.CMSG_SPACE(3 * 4))
+    for level, kind, data in ancdata:
+        if level == socket.SOL_SOCKET and kind == socket.SCM_RIGHTS:
+            fds.extend(struct.unpack(f"{len(data) // 4}i", data[: len(data) - len(data) % 4]))
+    if not msg:
+        raise EOFError("empty request")
+    (length,) = struct.unpack(">I", _recv_exact(conn, 4))
+    return json.loads(_recv_exact(conn, length)), fds
+
+
+def _descendants(root: int) -> list[int]:
+    """Return the pids of every live descendant of `root`, read from /proc."""
+    children: dict[int, list[int]] = {}
+    for name in os.listdir("/proc"):
+        if not name.isdigit():
+            continue
+        try:
+            with open(f"/proc/{name}/stat", "rb") as f:
+                data = f.read()
+        except OSError:
+            continue
+        # the command name may hold spaces and parentheses: split after the last ')'
+        fields = data[data.rfind(b")") + 2 :].split()
+        children.setdefault(int(fields[1]), []).append(int(name))
+    found, stack = [], [root]
+    while stack:
+        for child in children.get(stack.pop(), []):
+            found.append(child)
+            stack.append(child)
+    return found
+
+
+def _reap() -> None:
+    while True:
+        try:
+            pid, _ = os.waitpid(-1, os.WNOHANG)
+        except ChildProcessError:
+            return
+        if pid == 0:
+            return
+
+
+def _kill_tree() -> None:
+    """SIGKILL every descendant of this supervisor until none is left."""
+    me = os.getpid()
+    for _ in range(200):
+        pids = _descendants(me)
+        if not pids:
+            return
+        # stop first so nothing forks while we walk the tree, then kill
+        for sig in (signal.SIGSTOP, signal.SIGKILL):
+            for pid in pids:
+                try:
+                    os.kill(pid, sig)
+                except ProcessLookupError:
+                    pass
+        _reap()
+        time.sleep(0.002)
+
+
+def _error(conn: socket.socket, ex: BaseException) -> None:
+    _send(
+        conn,
+        {
+            "error": type(ex).__name__,
+            "errno": getattr(ex, "errno", None),
+            "message": getattr(ex, "strerror", None) or str(ex),
+            "text": str(ex),
+        },
+    )
+
+
+def _do_exec(conn: socket.socket, req: dict, fds: list[int]) -> None:
+    tty = bool(req.get("tty"))
+
+    def make_controlling_tty() -> None:
+        import fcntl
+        import termios
+
+        fcntl.ioctl(0, termios.TIOCSCTTY, 0)
+
+    try:
+        proc = subprocess.Popen(
+            req["argv"],
+            stdin=fds[0],
+            stdout=fds[1],
+            stderr=fds[2],
+            cwd=req["cwd"],
+            env=req["env"],
+            start_new_session=True,
+            close_fds=True,
+            preexec_fn=make_controlling_tty if tty else None,
+        )
+    except (OSError, ValueError) as ex:
+        _error(conn, ex)
+        return
+    finally:
+        for fd in fds:
+            os.close(fd)
+    _send(conn, {"pid": proc.pid})
+    pidfd = os.pidfd_open(proc.pid)
+    poller = select.poll()
+    poller.register(conn.fileno(), select.POLLIN)
+    poller.register(pidfd, select.POLLIN)
+    while True:
+        events = dict(poller.poll())
+        if pidfd in events:
+            rc = proc.wait()
+            # a signal death is reported the way a shell reports it (128 + signal)
+            _send(conn, {"exit": rc if rc >= 0 else 128 - rc})
+            return
+        if conn.fileno() in events:
+            # the client asked for a kill (timeout) or went away (cancelled, crashed)
+            _kill_tree()
+            _send(conn, {"killed": True})
+            return
+
+
+def _do_read(conn: socket.socket, req: dict, fds: list[int]) -> None:
+    out = fds[1]
+    try:
+        fd = os.open(req["path"], os.O_RDONLY | os.O_CLOEXEC)
+        try:
+            st = os.fstat(fd)
+            if stat.S_ISDIR(st.st_mode):
+                raise IsADirectoryError(21, "Is a directory", req["path"])
+            limit = req.get("limit")
+            if limit is not None and st.st_size > limit:
+                _send(conn, {"error": "OutputLimitExceededError", "errno": None,
+                             "message": str(st.st_size)})
+                return
+            size = 0
+            while True:
+                chunk = os.read(fd, 1 << 20)
+                if not chunk:
+                    break
+                size += len(chunk)
+                if limit is not None and size > limit:
+                    _send(conn, {"error": "OutputLimitExceededError", "errno": None,
+                                 "message": str(size)})
+                    return
+                view = memoryview(chunk)
+                while view:
+                    view = view[os.write(out, view):]
+        finally:
+            os.close(fd)
+    except OSError as ex:
+        _error(conn, ex)
+        return
+    finally:
+        for f in fds:
+            os.close(f)
+    _send(conn, {"ok": size})
+
+
+def _do_write(conn: socket.socket, req: dict, fds: list[int]) -> None:
+    src = fds[0]
+    path = req["path"]
+    try:
+        parent = os.path.dirname(path)
+        if parent:
+            os.makedirs(parent, exist_ok=True)
+        if os.path.isdir(path):
+            raise IsADirectoryError(21, "Is a directory", path)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_CLOEXEC, 0o644)
+        size = 0
+        try:
+            while True:
+                chunk = os.read(src, 1 << 20)
+                if not chunk:
+                    break
+                size += len(chunk)
+                view = memoryview(chunk)
+                while view:
+                    view = view[os.write(fd, view):]
+        finally:
+            os.close(fd)
+    except OSError as ex:
+        _error(conn, ex)
+        return
+    finally:
+        for f in fds:
+            os.close(f)
+    _send(conn, {"ok": size})
+
+
+def _supervise(conn: socket.socket) -> None:
+    signal.signal(signal.SIGCHLD, signal.SIG_DFL)
+    # SIGPIPE stays ignored: a vanished client must not kill us before we kill the tree
+    for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
+        signal.signal(sig, signal.SIG_DFL)
+    _prctl(PR_SET_CHILD_SUBREAPER, 1)
+    try:
+        # the init process may be protected from the OOM killer; its children are not
+        with open("/proc/self/oom_score_adj", "w") as f:
+            f.write("0")
+    except OSError:
+        pass
+    try:
+        req, fds = _receive_request(conn)
+    except (EOFError, OSError, ValueError):
+        return
+    if len(fds) != 3:
+        _send(conn, {"error": "ValueError", "errno": None, "message": "expected 3 fds"})
+        return
+    op = req.get("op")
+    if op == "exec":
+        _do_exec(conn, req, fds)
+    elif op == "read":
+        _do_read(conn, req, fds)
+    elif op == "write":
+        _do_write(conn, req, fds)
+    else:
+        _send(conn, {"error": "ValueError", "errno": None, "message": f"bad op {op!r}"})
+
+
+def _set_loopback(up: bool) -> None:
+    """Bring `lo` up or down (bwrap always brings it up in a new network namespace)."""
+    import fcntl
+
+    siocgifflags, siocsifflags, iff_up = 0x8913, 0x8914, 0x1
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+        ifreq = struct.pack("16sH14x", b"lo", 0)
+        flags = struct.unpack("16sH14x", fcntl.ioctl(s, siocgifflags, ifreq))[1]
+        flags = flags | iff_up if up else flags & ~iff_up
+        fcntl.ioctl(s, siocsifflags, struct.pack("16sH14x", b"lo", flags))
+
+
+def _setup_as_namespace_root(settings: dict) -> None:
+    """Finish the sandbox while still root *inside* its user namespace, then drop to uid 1000.
+
+    Only reached when the harness runs as host root: bwrap then leaves the command as
+    namespace root (host uid 0 mapped to 0) and this function does the last steps and
+    drops every capability by switching to uid/gid 1000 (host uid 65534).
+    """
+    home = settings["home"]
+    os.chown(home, SANDBOX_UID, SANDBOX_UID)
+    os.chmod(home, 0o755)
+    for path in ("/tmp", "/dev/shm"):
+        if os.path.isdir(path):
+            os.chmod(path, 0o1777)
+    if settings["network"] == "none":
+        _set_loopback(False)
+    try:
+        # no nested user namespaces: they are kernel attack surface no task needs
+        with open("/proc/sys/user/max_user_namespaces", "w") as f:
+            f.write("0")
+    except OSError:
+        pass
+    os.setgroups([])
+    os.setresgid(SANDBOX_UID, SANDBOX_UID, SANDBOX_UID)
+    os.setresuid(SANDBOX_UID, SANDBOX_UID, SANDBOX_UID)
+    if os.getuid() != SANDBOX_UID or os.geteuid() != SANDBOX_UID:
+        raise SystemExit("rdbench sandbox init: failed to drop to uid 1000")
+
+
+def main() -> None:
+    settings = json.loads(sys.argv[1])
+    if os.geteuid() == 0:
+        _setup_as_namespace_root(settings)
+    # not dumpable: the agent (same uid) cannot ptrace us or open /proc/1/fd
+    _prctl(PR_SET_DUMPABLE, 0)
+    import resource
+
+    for name, value in settings.get("rlimits", {}).items():
+        limit = getattr(resource, name)
+        try:
+            resource.setrlimit(limit, (value, value))
+        except (ValueError, OSError):
+            pass
+    listen_fd = int(settings["listen_fd"])
+    listener = socket.socket(fileno=listen_fd)
+    os.set_inheritable(listen_fd, False)
+    # as PID 1, reap whatever gets re-parented to us; ignore terminal signals
+    signal.signal(signal.SIGCHLD, lambda *_: _reap())
+    for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
+        signal.signal(sig, signal.SIG_IGN)
+    signal.signal(signal.SIGPIPE, signal.SIG_IGN)
+    os.write(1, b"R")
+    os.close(1)
+    null = os.open("/dev/null", os.O_WRONLY)
+    os.dup2(null, 1)
+    os.close(null)
+    while True:
+        try:
+            conn, _ = listener.accept()
+        except InterruptedError:
+            continue
+        except OSError:
+            time.sleep(0.01)
+            continue
+        try:
+            pid = os.fork()
+        except OSError:
+            # out of processes (e.g. a fork bomb at the pids limit): refuse this request
+            conn.close()
+            continue
+        if pid == 0:
+            try:
+                listener.close()
+                _supervise(conn)
+            finally:
+                os._exit(0)
+        conn.close()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,459 @@
+"""One long-lived bwrap sandbox: start it, run requests in it, destroy it.
+
+How a sandbox is built (see docs/sandbox.md for the whole picture):
+
+1. The harness creates the sandbox's runtime directory and a listening unix socket in it.
+2. bwrap starts with new user, mount, PID, IPC, UTS, network (and cgroup) namespaces, a
+   root of its own (host /usr and /lib* read-only, a minimal synthesized /etc, the harness
+   venv and its base interpreter read-only), size-limited tmpfs for /home/agent and /tmp,
+   a fresh /proc and /dev, and a clean environment. It blocks (`--userns-block-fd`)
+   until the harness has moved it into the sandbox's cgroups and, when the harness is
+   root, written the user-namespace maps: uid/gid 1000 inside = 65534 (nobody) on the
+   host, 0 = 0 only so that bwrap can set up the mounts.
+3. The sandbox's PID 1 is `_server.py` (see there): as namespace root it chowns the
+   workspace, takes `lo` down unless loopback was asked for, disables nested user
+   namespaces, then drops to uid 1000 with no capabilities, marks itself non-dumpable,
+   sets the rlimits and accepts requests on the inherited socket.
+4. Every exec/read/write is one connection to that socket carrying the request's stdio
+   file descriptors; the harness reads the command's output straight from its own pipes.
+
+Without root, bwrap maps the harness's uid to 1000 itself (the usual rootless setup) and
+the steps that need namespace root are skipped (`lo` stays up in the empty network
+namespace; nested user namespaces stay allowed).
+"""
+
+from __future__ import annotations
+
+import array
+import json
+import os
+import secrets
+import socket
+import struct
+import subprocess
+import sys
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import anyio
+
+from rdbench.errors import SandboxUnavailable
+from rdbench.sandbox import cgroups
+from rdbench.sandbox.config import BwrapConfig
+from rdbench.sandbox.jail import SAFE_ENV, SANDBOX_HOME, SANDBOX_UID, bwrap_path
+from rdbench.sandbox.runtime import (
+    SandboxRecord,
+    destroy,
+    process_start_time,
+    runtime_dir,
+)
+
+# Host uid/gid the sandbox user (1000 inside) maps to when the harness runs as root.
+HOST_UID_WHEN_ROOT = 65534
+_SYSTEM_RO = ["/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32"]
+_ETC_RO = [
+    "/etc/ld.so.cache",
+    "/etc/ld.so.conf",
+    "/etc/ld.so.conf.d",
+    "/etc/alternatives",
+    "/etc/localtime",
+    "/etc/ssl/certs",
+    "/etc/nsswitch.conf",
+    "/etc/bash.bashrc",
+    "/etc/profile",
+    "/etc/inputrc",
+    "/etc/mime.types",
+]
+_PASSWD = (
+    "root:x:0:0:root:/root:/usr/sbin/nologin\n"
+    f"agent:x:{SANDBOX_UID}:{SANDBOX_UID}:agent:{SANDBOX_HOME}:/bin/bash\n"
+    "nobody:x:65534:65534:nobody:/nonexistent:/usr/sbin/nologin\n"
+)
+_GROUP = f"root:x:0:\nagent:x:{SANDBOX_UID}:\nnogroup:x:65534:\n"
+_HOSTS = "127.0.0.1 localhost sandbox\n::1 localhost ip6-localhost\n"
+_SERVER_SOURCE = Path(__file__).with_name("_server.py")
+_START_TIMEOUT = 30.0
+
+
+def sandbox_env(extra: Mapping[str, str] | None = None) -> dict[str, str]:
+    """Return the environment every command in a sandbox starts from (an allow-list).
+
+    The harness's own environment is never consulted: no API keys, tokens or HOME leak.
+    """
+    env = dict(SAFE_ENV)
+    env["PATH"] = f"{os.path.dirname(sys.executable)}:{env['PATH']}"
+    env["SHELL"] = "/bin/bash"
+    env["LOGNAME"] = "agent"
+    if extra:
+        env.update(extra)
+    return env
+
+
+def _python_paths() -> list[str]:
+    """Return the host directories the harness interpreter needs (venv and its base)."""
+    paths = {os.path.realpath(sys.base_prefix), os.path.realpath(sys.prefix), sys.prefix}
+    paths.add(os.path.dirname(os.path.dirname(os.path.realpath(sys.executable))))
+    keep = [p for p in paths if not any(p == s or p.startswith(s + "/") for s in _SYSTEM_RO)]
+    return sorted(set(keep))
+
+
+def _data_fd(content: bytes) -> int:
+    """Return the read end of a pipe already holding `content` (for bwrap --*-data)."""
+    r, w = os.pipe()
+    if len(content) > 60_000:
+        raise ValueError("data too large for a pipe")
+    os.write(w, content)
+    os.close(w)
+    return r
+
+
+@dataclass
+class ExecOutcome:
+    """The result of one request to the sandbox's init process."""
+
+    returncode: int | None = None
+    killed: bool = False
+    error: dict[str, Any] | None = None
+    size: int | None = None
+
+
+@dataclass
+class BwrapSandbox:
+    """A running bwrap sandbox and how to reach it."""
+
+    config: BwrapConfig
+    record: SandboxRecord
+    process: subprocess.Popen[bytes] | None = None
+    cgroup_set: cgroups.CgroupSet | None = None
+    rlimits: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def id(self) -> str:
+        """The sandbox id (also the name of its runtime directory)."""
+        return self.record.id
+
+    # ---------------------------------------------------------------- lifecycle
+
+    @classmethod
+    async def start(
+        cls, config: BwrapConfig, *, task: str = "", sample: str = "", cgroup_version: str
+    ) -> BwrapSandbox:
+        """Start a sandbox and wait until its init process accepts requests.
+
+        Returns:
+            The running sandbox.
+
+        Raises:
+            SandboxUnavailable: bwrap is missing, cannot create namespaces, or cgroups fail.
+        """
+        sandbox_id = f"sb-{time.strftime('%Y%m%d-%H%M%S')}-{secrets.token_hex(4)}"
+        record = SandboxRecord(
+            id=sandbox_id,
+            task=task,
+            sample=sample,
+            created=time.time(),
+            harness_pid=os.getpid(),
+            harness_start=process_start_time(os.getpid()),
+        )
+        record.directory.mkdir(mode=0o700)
+        self = cls(config=config, record=record)
+        try:
+            await self._start(cgroup_version)
+        except BaseException:
+            self.destroy()
+            raise
+        return self
+
+    async def _start(self, cgroup_version: str) -> None:
+        config = self.config
+        mb = 1024 * 1024
+        self.cgroup_set = cgroups.create(
+            self.id,
+            cgroups.Limits(config.memory_mb * mb, config.max_processes, config.cpus),
+            cgroup_version,
+        )
+        self.record.cgroups = list(self.cgroup_set.paths)
+        self.record.save()
+        rlimits = {"RLIMIT_FSIZE": config.file_size_mb * mb, "RLIMIT_CORE": 0}
+        if cgroup_version == "none":
+            # last resort without cgroups: per-process address space, per-uid processes
+            rlimits["RLIMIT_AS"] = config.memory_mb * mb
+            rlimits["RLIMIT_NPROC"] = config.max_processes
+        self.rlimits = rlimits
+
+        listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        listener.bind(str(self.record.socket_path))
+        listener.listen(128)
+        as_root = os.geteuid() == 0
+        info_r, info_w = os.pipe()
+        block_r, block_w = os.pipe()
+        ready_r, ready_w = os.pipe()
+        data_fds: list[int] = []
+        try:
+            argv, data_fds = self._argv(info_w, block_r, as_root)
+            settings = {
+                "home": SANDBOX_HOME,
+                "network": config.network,
+                "rlimits": rlimits,
+                "listen_fd": listener.fileno(),
+            }
+            argv += [sys.executable, "-I", "-S", "/.rdbench/init.py", json.dumps(settings)]
+            log = open(self.record.directory / "bwrap.log", "wb")
+            # the listening socket keeps its fd number inside; everything else is closed
+            listen_fd = listener.fileno()
+            try:
+                self.process = subprocess.Popen(
+                    argv,
+                    stdin=subprocess.DEVNULL,
+                    stdout=ready_w,
+                    stderr=log,
+                    env={"PATH": "/usr/bin:/bin", "LANG": "C.UTF-8"},
+                    pass_fds=(info_w, block_r, listen_fd, *data_fds),
+                    start_new_session=True,
+                    cwd="/",
+                    preexec_fn=None,
+                )
+            except OSError as ex:
+                raise SandboxUnavailable(f"cannot run bwrap: {ex}") from ex
+            finally:
+                log.close()
+            for fd in (info_w, block_r, ready_w, *data_fds):
+                os.close(fd)
+            info_w = block_r = ready_w = -1
+            data_fds = []
+            self.record.bwrap_pid = self.process.pid
+            self.record.bwrap_start = process_start_time(self.process.pid)
+            info = await self._read_json(info_r)
+            if info is None:
+                raise self._start_failure()
+            child = int(info["child-pid"])
+            self.record.init_pid = child
+            self.record.init_start = process_start_time(child)
+            self.record.save()
+            if as_root:
+                for kind in ("uid", "gid"):
+                    Path(f"/proc/{child}/{kind}_map").write_text(
+                        f"0 0 1\n{SANDBOX_UID} {HOST_UID_WHEN_ROOT} 1\n"
+                    )
+            # both bwrap processes join the cgroups before anything else is forked
+            for pid in (self.process.pid, child):
+                self.cgroup_set.add(pid)
+            if as_root:
+                try:
+                    # keep the init process out of the OOM killer's way; its children reset to 0
+                    Path(f"/proc/{child}/oom_score_adj").write_text("-1000")
+                except OSError:
+                    pass
+            os.write(block_w, b"1")
+            ready = await self._read_some(ready_r, _START_TIMEOUT)
+            if ready != b"R":
+                raise self._start_failure()
+        finally:
+            for fd in (info_r, info_w, block_r, block_w, ready_r, ready_w, *data_fds):
+                if fd >= 0:
+                    try:
+                        os.close(fd)
+                    except OSError:
+                        pass
+            listener.close()
+
+    def _argv(self, info_fd: int, block_fd: int, as_root: bool) -> tuple[list[str], list[int]]:
+        """Return bwrap's command line (up to `--`) and the data fds it reads."""
+        config = self.config
+        mb = 1024 * 1024
+        args = [bwrap_path(), "--die-with-parent", "--unshare-user"]
+        if as_root:
+            # we write the uid/gid maps ourselves (see module docstring)
+            args += ["--userns-block-fd", str(block_fd)]
+        else:
+            args += ["--block-fd", str(block_fd), "--uid", str(SANDBOX_UID)]
+            args += ["--gid", str(SANDBOX_UID), "--disable-userns"]
+        args += ["--info-fd", str(info_fd), "--as-pid-1"]
+        args += ["--unshare-pid", "--unshare-ipc", "--unshare-uts", "--unshare-net"]
+        args += ["--unshare-cgroup-try", "--hostname", "sandbox"]
+        for path in _SYSTEM_RO:
+            if os.path.islink(path):
+                args += ["--symlink", os.readlink(path), path]
+            elif os.path.isdir(path):
+                args += ["--ro-bind", path, path]
+        args += ["--perms", "0755", "--dir", "/etc"]
+        for path in _ETC_RO:
+            if os.path.exists(path):
+                args += ["--ro-bind", path, path]
+        made: set[str] = set()
+        for path in _python_paths():
+            # bwrap copies the host's modes for the parents it creates, e.g. /root (0700),
+            # which uid 1000 could not traverse: create them world-searchable first
+            parents = list(Path(path).parents)[::-1][1:]
+            for parent in map(str, parents):
+                if parent not in made:
+                    made.add(parent)
+                    args += ["--perms", "0755", "--dir", parent]
+            args += ["--ro-bind", path, path]
+        data_fds = []
+        for content, dest in (
+            (_PASSWD.encode(), "/etc/passwd"),
+            (_GROUP.encode(), "/etc/group"),
+            (_HOSTS.encode(), "/etc/hosts"),
+            (b"sandbox\n", "/etc/hostname"),
+            (_SERVER_SOURCE.read_bytes(), "/.rdbench/init.py"),
+        ):
+            fd = _data_fd(content)
+            data_fds.append(fd)
+            args += ["--ro-bind-data", str(fd), dest]
+        args += ["--proc", "/proc", "--dev", "/dev"]
+        size = str(config.disk_mb * mb)
+        args += ["--size", size, "--tmpfs", "/tmp", "--size", size, "--tmpfs", "/dev/shm"]
+        args += ["--size", size, "--tmpfs", SANDBOX_HOME]
+        for host, inside in config.ro_binds.items():
+            if not os.path.exists(host):
+                raise SandboxUnavailable(f"ro_binds: host path {host} does not exist")
+            args += ["--ro-bind", host, inside]
+        args += ["--chdir", SANDBOX_HOME, "--clearenv"]
+        for key, value in sandbox_env().items():
+            args += ["--setenv", key, value]
+        args += ["--"]
+        return args, data_fds
+
+    def _start_failure(self) -> SandboxUnavailable:
+        if self.process is not None and self.process.poll() is None:
+            self.process.kill()
+        if self.process is not None:
+            self.process.wait()
+        try:
+            log = (self.record.directory / "bwrap.log").read_text(errors="replace").strip()
+        except OSError:
+            log = ""
+        detail = log.splitlines()[-1] if log else "no output"
+        hint = ""
+        if "namespace" in log.lower() or "permission" in log.lower():
+            hint = (
+                "; enable unprivileged user namespaces "
+                "(sysctl -w kernel.unprivileged_userns_clone=1 or "
+                "kernel.apparmor_restrict_unprivileged_userns=0)"
+            )
+        return SandboxUnavailable(f"bwrap sandbox failed to start: {detail}{hint}")
+
+    @staticmethod
+    async def _read_some(fd: int, timeout: float) -> bytes:
+        os.set_blocking(fd, False)
+        with anyio.move_on_after(timeout):
+            while True:
+                try:
+                    return os.read(fd, 1)
+                except BlockingIOError:
+                    await anyio.wait_readable(fd)
+        return b""
+
+    @staticmethod
+    async def _read_json(fd: int) -> dict[str, Any] | None:
+        os.set_blocking(fd, False)
+        buf = b""
+        with anyio.move_on_after(_START_TIMEOUT):
+            while True:
+                try:
+                    chunk = os.read(fd, 4096)
+                except BlockingIOError:
+                    await anyio.wait_readable(fd)
+                    continue
+                if not chunk:
+                    return None
+                buf += chunk
+                try:
+                    return json.loads(buf)
+                except ValueError:
+                    continue
+        return None
+
+    def alive(self) -> bool:
+        """Return True while the sandbox's init process runs."""
+        return self.process is not None and self.process.poll() is None
+
+    def destroy(self) -> None:
+        """Kill every process of the sandbox and remove its cgroups and files (idempotent)."""
+        destroy(self.record)
+        if self.process is not None:
+            try:
+                self.process.kill()
+            except OSError:
+                pass
+            try:
+                self.process.wait(timeout=5)
+            except subprocess.TimeoutExpired:
+                pass
+
+    # ---------------------------------------------------------------- requests
+
+    async def request(
+        self,
+        op: dict[str, Any],
+        stdin: int,
+        stdout: int,
+        stderr: int,
+    ) -> _Connection:
+        """Send one request with its stdio fds to the init process; return the connection.
+
+        Raises:
+            ConnectionError: the sandbox is not running.
+        """
+        sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM | socket.SOCK_CLOEXEC)
+        try:
+            sock.setblocking(False)
+            try:
+                sock.connect(str(self.record.socket_path))
+            except BlockingIOError:
+                await anyio.wait_writable(sock)
+            fds = array.array("i", [stdin, stdout, stderr])
+            sock.sendmsg([b"\0"], [(socket.SOL_SOCKET, socket.SCM_RIGHTS, fds)])
+            payload = json.dumps(op).encode()
+            data = memoryview(struct.pack(">I", len(payload)) + payload)
+            while data:
+                try:
+                    data = data[sock.send(data) :]
+                except BlockingIOError:
+                    await anyio.wait_writable(sock)
+        except (FileNotFoundError, ConnectionRefusedError, BrokenPipeError) as ex:
+            sock.close()
+            raise ConnectionError(f"sandbox {self.id} is not running ({ex.strerror})") from ex
+        except BaseException:
+            sock.close()
+            raise
+        return _Connection(sock)
+
+
+class _Connection:
+    """The client end of one request: JSON-line replies from the supervisor."""
+
+    def __init__(self, sock: socket.socket) -> None:
+        self.sock = sock
+        self._buf = b""
+
+    async def reply(self) -> dict[str, Any] | None:
+        """Return the next JSON reply, or None when the supervisor went away."""
+        while b"\n" not in self._buf:
+            try:
+                chunk = self.sock.recv(65536)
+            except BlockingIOError:
+                await anyio.wait_readable(self.sock)
+                continue
+            except OSError:
+                return None
+            if not chunk:
+                return None
+            self._buf += chunk
+        line, _, self._buf = self._buf.partition(b"\n")
+        return json.loads(line)
+
+    def send_kill(self) -> None:
+        """Ask the supervisor to kill the request's whole process tree."""
+        try:
+            self.sock.send(b"k")
+        except OSError:
+            pass
+
+    def close(self) -> None:
+        """Close the connection (the supervisor kills the tree if it still runs)."""
+        self.sock.close()

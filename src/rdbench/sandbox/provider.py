@@ -1,0 +1,454 @@
+"""The `bwrap` Inspect sandbox provider: one bubblewrap sandbox per sample, no daemon.
+
+Use it with `inspect eval ... --sandbox bwrap`, `Sample(sandbox="bwrap")` or
+`SandboxEnvironmentSpec("bwrap", BwrapConfig(...))`. How the isolation works is described
+in `rdbench.sandbox.bwrap` and docs/sandbox.md.
+"""
+
+from __future__ import annotations
+
+import atexit
+import os
+import shlex
+import sys
+from logging import getLogger
+from typing import Any, Literal, Union, overload
+
+import anyio
+from inspect_ai.util import (
+    ExecResult,
+    OutputLimitExceededError,
+    SandboxConnection,
+    SandboxEnvironment,
+    SandboxEnvironmentConfigType,
+    SandboxEnvironmentLimits,
+    SandboxUserUnsupportedError,
+    sandboxenv,
+)
+from inspect_ai.util._sandbox.environment import SandboxDefaultUser, SandboxUnavailableError
+from inspect_ai.util._subprocess import CircularByteBuffer
+from pydantic import BaseModel
+from typing_extensions import override
+
+from rdbench.errors import SandboxUnavailable
+from rdbench.sandbox import cgroups, runtime
+from rdbench.sandbox.bwrap import BwrapSandbox, _Connection, sandbox_env
+from rdbench.sandbox.config import BwrapConfig, load_config
+from rdbench.sandbox.jail import SANDBOX_HOME, SANDBOX_UID, bwrap_path
+
+logger = getLogger(__name__)
+
+# Names `exec(user=...)` accepts: the sandbox has exactly one (non-root) user.
+_USERS = {"agent", str(SANDBOX_UID)}
+# Sandboxes started by this process, destroyed at task cleanup and at interpreter exit.
+_RUNNING: dict[str, BwrapSandbox] = {}
+_CGROUP_VERSION: str | None = None
+
+
+def check_available() -> str:
+    """Check that bwrap sandboxes can start here; return the cgroup flavour to use.
+
+    Raises:
+        SandboxUnavailable: bwrap missing, user namespaces disabled or cgroups unusable,
+            with the fix in the message.
+    """
+    global _CGROUP_VERSION
+    if _CGROUP_VERSION is not None:
+        return _CGROUP_VERSION
+    bwrap_path()
+    if os.geteuid() != 0:
+        for path, bad in (
+            ("/proc/sys/kernel/unprivileged_userns_clone", "0"),
+            ("/proc/sys/user/max_user_namespaces", "0"),
+            ("/proc/sys/kernel/apparmor_restrict_unprivileged_userns", "1"),
+        ):
+            try:
+                value = open(path).read().strip()
+            except OSError:
+                continue
+            if value == bad:
+                fix = "0" if bad == "1" else ("1" if path.endswith("clone") else "15000")
+                raise SandboxUnavailable(
+                    f"user namespaces are disabled ({path} = {bad}): run "
+                    f"`sudo sysctl -w {path[len('/proc/sys/'):].replace('/', '.')}={fix}` "
+                    "or pass --sandbox local to run WITHOUT isolation"
+                )
+    version = cgroups.detect()
+    if version == "none":
+        logger.warning(
+            "bwrap sandbox: no usable cgroups, memory and process limits fall back to "
+            "rlimits (per process) and CPU is not limited"
+        )
+    _CGROUP_VERSION = version
+    return version
+
+
+def _destroy_all() -> None:
+    for sandbox in list(_RUNNING.values()):
+        sandbox.destroy()
+    _RUNNING.clear()
+
+
+atexit.register(_destroy_all)
+
+
+def _sample_label() -> str:
+    """Return "<sample id>/<epoch>" of the running Inspect sample, or ""."""
+    try:
+        from inspect_ai.log._samples import sample_active
+
+        active = sample_active()
+        if active is None:
+            return ""
+        return f"{active.sample.id}/{active.epoch}"
+    except Exception:  # an Inspect internal: never let it break a sandbox start
+        return ""
+
+
+@sandboxenv(name="bwrap")
+class BwrapSandboxEnvironment(SandboxEnvironment):
+    """A bubblewrap sandbox: private workspace, no network, uid 1000, cgroup limits."""
+
+    def __init__(self, sandbox: BwrapSandbox) -> None:
+        super().__init__()
+        self.sandbox = sandbox
+
+    # ------------------------------------------------------------ lifecycle
+
+    @override
+    @classmethod
+    def config_deserialize(cls, config: dict[str, Any]) -> BaseModel:
+        return BwrapConfig(**config)
+
+    @override
+    @classmethod
+    async def task_init(cls, task_name: str, config: SandboxEnvironmentConfigType | None) -> None:
+        load_config(config)
+        check_available()
+        # sandboxes left by a crashed or killed harness (their harness pid is gone)
+        runtime.reap_stale()
+
+    @override
+    @classmethod
+    async def sample_init(
+        cls,
+        task_name: str,
+        config: SandboxEnvironmentConfigType | None,
+        metadata: dict[str, str],
+    ) -> dict[str, SandboxEnvironment]:
+        bwrap_config = load_config(config)
+        version = check_available()
+        sandbox = await BwrapSandbox.start(
+            bwrap_config, task=task_name, sample=_sample_label(), cgroup_version=version
+        )
+        _RUNNING[sandbox.id] = sandbox
+        return {"default": cls(sandbox)}
+
+    @override
+    @classmethod
+    async def sample_cleanup(
+        cls,
+        task_name: str,
+        config: SandboxEnvironmentConfigType | None,
+        environments: dict[str, SandboxEnvironment],
+        interrupted: bool,
+    ) -> None:
+        for environment in environments.values():
+            if isinstance(environment, BwrapSandboxEnvironment):
+                environment.sandbox.destroy()
+                _RUNNING.pop(environment.sandbox.id, None)
+
+    @override
+    @classmethod
+    async def task_cleanup(
+        cls, task_name: str, config: SandboxEnvironmentConfigType | None, cleanup: bool
+    ) -> None:
+        if cleanup:
+            for sandbox in list(_RUNNING.values()):
+                if sandbox.record.task == task_name:
+                    sandbox.destroy()
+                    _RUNNING.pop(sandbox.id, None)
+
+    @override
+    @classmethod
+    async def cli_cleanup(cls, id: str | None) -> None:
+        # `inspect sandbox cleanup bwrap [ID]`: everything recorded, or the one sandbox
+        runtime.reap_stale(all_of_them=id is None, id=id)
+
+    def default_polling_interval(self) -> float:
+        """Polling interval for sandbox service requests (local, so short)."""
+        return 0.2
+
+    # ------------------------------------------------------------ exec
+
+    def _check_user(self, user: str | None) -> None:
+        if user is not None and user not in _USERS:
+            raise SandboxUserUnsupportedError(
+                f"the bwrap sandbox has one user, 'agent' (uid {SANDBOX_UID}); "
+                f"cannot run as {user!r}"
+            )
+
+    @staticmethod
+    def _resolve(path: str) -> str:
+        return path if os.path.isabs(path) else os.path.join(SANDBOX_HOME, path)
+
+    async def _request(
+        self, op: dict[str, Any], stdin: int, stdout: int, stderr: int
+    ) -> _Connection:
+        try:
+            return await self.sandbox.request(op, stdin, stdout, stderr)
+        except ConnectionError as ex:
+            raise SandboxUnavailableError(str(ex)) from ex
+
+    @override
+    async def exec(
+        self,
+        cmd: list[str],
+        input: str | bytes | None = None,
+        cwd: str | None = None,
+        env: dict[str, str] | None = None,
+        user: str | None = None,
+        timeout: int | None = None,
+        timeout_retry: bool = True,
+        concurrency: bool = True,
+    ) -> ExecResult[str]:
+        self._check_user(user)
+        if timeout is None:
+            timeout = self.sandbox.config.default_exec_timeout
+        op = {
+            "op": "exec",
+            "argv": list(cmd),
+            "cwd": self._resolve(cwd) if cwd else SANDBOX_HOME,
+            "env": sandbox_env(env),
+        }
+        limit = SandboxEnvironmentLimits.MAX_EXEC_OUTPUT_SIZE
+        data = input.encode("utf-8") if isinstance(input, str) else input
+        out = CircularByteBuffer(limit)
+        err = CircularByteBuffer(limit)
+        fds: list[int] = []
+        try:
+            if data is None:
+                in_r, in_w = os.open(os.devnull, os.O_RDONLY), -1
+            else:
+                in_r, in_w = os.pipe()
+            out_r, out_w = os.pipe()
+            err_r, err_w = os.pipe()
+            fds = [in_r, in_w, out_r, out_w, err_r, err_w]
+            conn = await self._request(op, in_r, out_w, err_w)
+            for fd in (in_r, out_w, err_w):
+                os.close(fd)
+                fds.remove(fd)
+            try:
+                final = await self._run(conn, data, in_w, out_r, err_r, out, err, timeout, fds)
+            finally:
+                conn.close()
+        finally:
+            for fd in fds:
+                _close(fd)
+        if final.get("error"):
+            return self._exec_error(cmd, op["cwd"], final)
+        returncode = int(final["exit"])
+        return ExecResult(
+            success=returncode == 0,
+            returncode=returncode,
+            stdout=out.getvalue().decode("utf-8", errors="replace"),
+            stderr=err.getvalue().decode("utf-8", errors="replace"),
+        )
+
+    async def _run(
+        self,
+        conn: _Connection,
+        data: bytes | None,
+        in_w: int,
+        out_r: int,
+        err_r: int,
+        out: CircularByteBuffer,
+        err: CircularByteBuffer,
+        timeout: float | None,
+        fds: list[int],
+    ) -> dict[str, Any]:
+        """Feed stdin, drain stdout/stderr and wait for the exit; kill the tree on timeout."""
+        final: dict[str, Any] = {}
+        with anyio.move_on_after(timeout) as scope:
+            first = await conn.reply()
+            if first is None:
+                raise SandboxUnavailableError(f"sandbox {self.sandbox.id} stopped responding")
+            if "error" in first:
+                return first
+            async with anyio.create_task_group() as tg:
+                if data is not None:
+                    tg.start_soon(_write_all, in_w, data, fds)
+                tg.start_soon(_drain, out_r, out)
+                tg.start_soon(_drain, err_r, err)
+                reply = await conn.reply()
+                if reply is None:
+                    raise SandboxUnavailableError(f"sandbox {self.sandbox.id} stopped responding")
+                final = reply
+        if scope.cancelled_caught:
+            conn.send_kill()
+            with anyio.move_on_after(10):
+                await conn.reply()
+            raise TimeoutError(f"command timed out after {timeout} seconds")
+        return final
+
+    def _exec_error(self, cmd: list[str], cwd: str, error: dict[str, Any]) -> ExecResult[str]:
+        kind, message = error.get("error"), str(error.get("text") or error.get("message", ""))
+        if kind == "PermissionError":
+            raise PermissionError(error.get("errno") or 13, message, cmd[0] if cmd else "")
+        # a missing program or working directory is the command's failure, not the sandbox's
+        code = 127 if kind == "FileNotFoundError" else 126
+        return ExecResult(False, code, "", f"{message}\n")
+
+    # ------------------------------------------------------------ files
+
+    @override
+    async def write_file(self, file: str, contents: str | bytes) -> None:
+        path = self._resolve(file)
+        data = contents.encode("utf-8") if isinstance(contents, str) else contents
+        in_r, in_w = os.pipe()
+        null = os.open(os.devnull, os.O_WRONLY)
+        fds = [in_r, in_w, null]
+        try:
+            conn = await self._request({"op": "write", "path": path}, in_r, null, null)
+            _close(in_r)
+            _close(null)
+            fds = [in_w]
+            try:
+                async with anyio.create_task_group() as tg:
+                    tg.start_soon(_write_all, in_w, data, fds)
+                    reply = await conn.reply()
+                    tg.cancel_scope.cancel()
+            finally:
+                conn.close()
+        finally:
+            for fd in fds:
+                _close(fd)
+        _raise_file_error(reply, file, self.sandbox.id)
+
+    @overload
+    async def read_file(self, file: str, text: Literal[True] = True) -> str: ...
+
+    @overload
+    async def read_file(self, file: str, text: Literal[False]) -> bytes: ...
+
+    @override
+    async def read_file(self, file: str, text: bool = True) -> Union[str | bytes]:
+        path = self._resolve(file)
+        limit = SandboxEnvironmentLimits.MAX_READ_FILE_SIZE
+        out_r, out_w = os.pipe()
+        null = os.open(os.devnull, os.O_RDWR)
+        fds = [out_r, out_w, null]
+        chunks: list[bytes] = []
+        try:
+            op = {"op": "read", "path": path, "limit": limit}
+            conn = await self._request(op, null, out_w, null)
+            _close(out_w)
+            _close(null)
+            fds = [out_r]
+            try:
+                async with anyio.create_task_group() as tg:
+                    tg.start_soon(_drain_list, out_r, chunks, limit)
+                    reply = await conn.reply()
+            finally:
+                conn.close()
+        finally:
+            for fd in fds:
+                _close(fd)
+        if reply is not None and reply.get("error") == "OutputLimitExceededError":
+            raise OutputLimitExceededError(
+                limit_str=SandboxEnvironmentLimits.MAX_READ_FILE_SIZE_STR, truncated_output=None
+            )
+        _raise_file_error(reply, file, self.sandbox.id)
+        content = b"".join(chunks)
+        return content.decode("utf-8") if text else content
+
+    # ------------------------------------------------------------ connection
+
+    @override
+    async def connection(self, *, user: str | None = None) -> SandboxConnection:
+        self._check_user(user)
+        if not self.sandbox.alive():
+            raise ConnectionError(f"sandbox {self.sandbox.id} is not running")
+        command = f"{shlex.quote(sys.executable)} -m rdbench.cli shell {self.sandbox.id}"
+        return SandboxConnection(type="bwrap", command=command, container=self.sandbox.id)
+
+    def default_user(self) -> SandboxDefaultUser:
+        """Return who exec() runs as: uid/gid 1000 with HOME=/home/agent."""
+        return SandboxDefaultUser(SANDBOX_UID, SANDBOX_UID, [SANDBOX_UID], SANDBOX_HOME)
+
+
+def _close(fd: int) -> None:
+    if fd >= 0:
+        try:
+            os.close(fd)
+        except OSError:
+            pass
+
+
+async def _write_all(fd: int, data: bytes, fds: list[int]) -> None:
+    """Write `data` to the pipe `fd`, then close it (EOF for the reader)."""
+    os.set_blocking(fd, False)
+    view = memoryview(data)
+    try:
+        while view:
+            try:
+                view = view[os.write(fd, view[: 1 << 20]) :]
+            except BlockingIOError:
+                await anyio.wait_writable(fd)
+    except (BrokenPipeError, ConnectionResetError):
+        pass  # the command exited without reading all its input, as `head` does
+    finally:
+        if fd in fds:
+            fds.remove(fd)
+        _close(fd)
+
+
+async def _drain(fd: int, buffer: CircularByteBuffer) -> None:
+    os.set_blocking(fd, False)
+    while True:
+        try:
+            chunk = os.read(fd, 1 << 20)
+        except BlockingIOError:
+            await anyio.wait_readable(fd)
+            continue
+        if not chunk:
+            return
+        buffer.write(chunk)
+
+
+async def _drain_list(fd: int, chunks: list[bytes], limit: int) -> None:
+    os.set_blocking(fd, False)
+    size = 0
+    while True:
+        try:
+            chunk = os.read(fd, 1 << 20)
+        except BlockingIOError:
+            await anyio.wait_readable(fd)
+            continue
+        if not chunk:
+            return
+        size += len(chunk)
+        if size <= limit:
+            chunks.append(chunk)
+
+
+def _raise_file_error(reply: dict[str, Any] | None, file: str, sandbox_id: str) -> None:
+    """Raise the Python exception a failed read/write reply describes (nothing when ok)."""
+    if reply is None:
+        raise SandboxUnavailableError(f"sandbox {sandbox_id} stopped responding")
+    kind = reply.get("error")
+    if not kind:
+        return
+    errno_ = reply.get("errno") or 0
+    message = str(reply.get("message", ""))
+    exception = {
+        "FileNotFoundError": FileNotFoundError,
+        "PermissionError": PermissionError,
+        "IsADirectoryError": IsADirectoryError,
+        "NotADirectoryError": NotADirectoryError,
+        "FileExistsError": FileExistsError,
+    }.get(str(kind), OSError)
+    raise exception(errno_, message, file)
+
+
+__all__ = ["BwrapSandboxEnvironment", "SandboxUnavailable", "check_available"]
