@@ -279,7 +279,7 @@ class BwrapSandbox:
                 args += ["--symlink", os.readlink(path), path]
             elif os.path.isdir(path):
                 args += ["--ro-bind", path, path]
-        args += ["--perms", "0755", "--dir", "/etc"]
+        args += ["--perms", "0755", "--dir", "/etc", "--perms", "0755", "--dir", "/etc/ssl"]
         for path in _ETC_RO:
             if os.path.exists(path):
                 args += ["--ro-bind", path, path]
@@ -303,7 +303,8 @@ class BwrapSandbox:
         ):
             fd = _data_fd(content)
             data_fds.append(fd)
-            args += ["--ro-bind-data", str(fd), dest]
+            mode = "0600" if dest.startswith("/.rdbench") else "0644"
+            args += ["--perms", mode, "--ro-bind-data", str(fd), dest]
         args += ["--proc", "/proc", "--dev", "/dev"]
         size = str(config.disk_mb * mb)
         args += ["--size", size, "--tmpfs", "/tmp", "--size", size, "--tmpfs", "/dev/shm"]
