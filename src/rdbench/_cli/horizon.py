@@ -1,0 +1,335 @@
+"""`rdbench horizon`: METR time horizon (p50/p80 with CIs) per agent, trend and forecast.
+
+Also holds the small helpers the other analysis verbs share (input defaults, number
+formatting, warnings) so each verb stays a thin parse -> library -> print layer.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+from typing import Any
+
+import click
+
+from rdbench._cli._durations import parse_durations
+from rdbench.errors import UserError
+
+PUBLIC_HELP = (
+    "With no INPUTS (or the word 'metr') the public METR runs shipped with rdbench are "
+    "used (Jan 2025 snapshot, MIT, (c) 2025 METR), with their release dates."
+)
+
+
+# ---------------------------------------------------------------- shared helpers
+
+
+def inputs_or_public(inputs: tuple[str, ...]) -> tuple[list[str], bool]:
+    """The inputs to load, and whether they are (only) the shipped public data."""
+    from rdbench.records import PUBLIC_DATASET
+
+    items = list(inputs) or [PUBLIC_DATASET]
+    public = all(item == PUBLIC_DATASET and not Path(item).exists() for item in items)
+    return items, public
+
+
+def load_inputs(inputs: tuple[str, ...], skip_bad: bool, success_threshold: float = 1.0):
+    """Load attempts + trajectories; prints the skipped count. Returns (a, t, public)."""
+    from rdbench.records import load_attempts
+
+    items, public = inputs_or_public(inputs)
+    attempts, trajectories, skipped = load_attempts(
+        items, skip_bad=skip_bad, success_threshold=success_threshold
+    )
+    if skipped:
+        warn(f"skipped {skipped} bad input(s) (--skip-bad)")
+    if attempts.empty:
+        raise UserError(f"no attempts found in {', '.join(items)}")
+    return attempts, trajectories, public
+
+
+def release_dates_for(path: str | None, public: bool) -> dict | None:
+    """Release dates from --release-dates, the shipped file for public data, else None."""
+    from rdbench.records import public_release_dates_path, read_release_dates
+
+    if path is not None:
+        return read_release_dates(path)
+    if public:
+        return read_release_dates(public_release_dates_path())
+    return None
+
+
+def make_console():
+    """A rich console; wide enough for the tables when output is not a terminal."""
+    from rich.console import Console
+
+    console = Console()
+    if not console.is_terminal:
+        console = Console(width=max(console.width, 120))
+    return console
+
+
+def warn(message: str) -> None:
+    """One warning line on stderr."""
+    click.secho(f"warning: {message}", fg="yellow", err=True)
+
+
+def fmt_minutes(minutes: float) -> str:
+    """Minutes for tables: 45s, 3.7 min, 1.3 h, 2.5 d; inf, -, 0."""
+    if minutes is None or (isinstance(minutes, float) and math.isnan(minutes)):
+        return "-"
+    if math.isinf(minutes):
+        return "inf"
+    if minutes == 0:
+        return "0"
+    if minutes < 1:
+        return "<1s" if minutes * 60 < 1 else f"{minutes * 60:.0f}s"
+    if minutes < 120:
+        return f"{minutes:.1f} min"
+    if minutes < 48 * 60:
+        return f"{minutes / 60:.1f} h"
+    return f"{minutes / 1440:.1f} d"
+
+
+def fmt_ci(low: float, high: float, fmt=fmt_minutes) -> str:
+    """``[low, high]`` or empty when unknown."""
+    if low is None or high is None or (isinstance(low, float) and math.isnan(low)):
+        return ""
+    return f"[{fmt(low)}, {fmt(high)}]"
+
+
+def jsonable(value: Any) -> Any:
+    """Numbers/timestamps/containers -> JSON (NaN -> null, inf -> "inf")."""
+    import numpy as np
+    import pandas as pd
+
+    if isinstance(value, dict):
+        return {str(k): jsonable(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [jsonable(v) for v in value]
+    if isinstance(value, pd.DataFrame):
+        return [jsonable(r) for r in value.to_dict(orient="records")]
+    if value is None or value is pd.NaT or value is pd.NA:
+        return None
+    if isinstance(value, pd.Timestamp):
+        return value.date().isoformat()
+    if isinstance(value, (np.bool_, bool)):
+        return bool(value)
+    if isinstance(value, (np.integer,)):
+        return int(value)
+    if isinstance(value, (float, np.floating)):
+        if math.isnan(value):
+            return None
+        if math.isinf(value):
+            return "inf" if value > 0 else "-inf"
+        return float(value)
+    return value
+
+
+def write_json(path: str, payload: dict) -> None:
+    """Write JSON to a file, or stdout for '-'."""
+    text = json.dumps(jsonable(payload), indent=2)
+    if path == "-":
+        click.echo(text)
+        return
+    try:
+        Path(path).parent.mkdir(parents=True, exist_ok=True)
+        Path(path).write_text(text + "\n", encoding="utf-8")
+    except OSError as ex:
+        raise UserError(f"{path}: cannot write: {ex}") from None
+
+
+def thresholds_minutes(text: str) -> list[float]:
+    """--threshold '8h,2400' -> minutes."""
+    return [seconds / 60 for seconds in parse_durations(text)]
+
+
+def print_trend(console, trend, title: str = "Trend") -> None:
+    """Doubling time and forecasts as a few lines."""
+    used = trend.agents[trend.agents["used"]]
+    console.print(
+        f"\n[bold]{title}[/bold] (OLS of ln p50 on release date, {len(used)} agents, "
+        f"R² {trend.r_squared:.2f}; CI: {trend.method}, {trend.n_bootstrap} samples"
+        + (f", {trend.n_dropped} dropped" if trend.n_dropped else "")
+        + ")"
+    )
+    days = trend.doubling_time_days
+    console.print(
+        f"  doubling time: {days:.0f} days ({days / 30.44:.1f} months) "
+        f"{int(trend.confidence * 100)}% CI [{trend.doubling_time_low:.0f}, "
+        f"{trend.doubling_time_high:.0f}] days"
+    )
+    for row in trend.forecasts.itertuples():
+        def d(x):
+            return "never" if x is None or (isinstance(x, float) and math.isinf(x)) else (
+                "-" if x is None or x != x else str(x.date()) if hasattr(x, "date") else str(x)
+            )
+
+        low = d(row.date_low) if math.isfinite(row.year_low) else d(row.year_low)
+        high = d(row.date_high) if math.isfinite(row.year_high) else d(row.year_high)
+        point = d(row.date) if math.isfinite(row.year) else "never"
+        console.print(
+            f"  p50 reaches {fmt_minutes(row.threshold_minutes)}: {point} "
+            f"[{low}, {high}]"
+            + (f" ({row.n_never} samples never reach it)" if row.n_never else "")
+        )
+
+
+# ---------------------------------------------------------------- the verb
+
+
+@click.command("horizon")
+@click.argument("inputs", nargs=-1)
+@click.option("--release-dates", "release_dates_path", type=click.Path(dir_okay=False),
+              help="YAML (METR's 'date: {alias: YYYY-MM-DD}') or CSV (agent,release_date) "
+              "for the trend. Default: the shipped file when using the public data.")
+@click.option("--bootstrap", "n_bootstrap", type=click.IntRange(min=0), default=1000,
+              show_default=True, help="Hierarchical bootstrap samples (families, tasks, runs).")
+@click.option("--seed", type=int, default=0, show_default=True, help="Bootstrap seed.")
+@click.option("--threshold", "threshold", default="8h,40h", show_default=True,
+              help="Horizon(s) to forecast, comma-separated: 8h, 2400 (bare number = minutes).")
+@click.option("--weighting", type=click.Choice(["invsqrt", "equal", "none"]), default="invsqrt",
+              show_default=True, help="Run weights: 1/runs/sqrt(family tasks), 1/runs, or none.")
+@click.option("--regularization", type=click.FloatRange(min=0), default=0.1, show_default=True,
+              help="L2 penalty on the slope (sklearn C = 1/regularization).")
+@click.option("--score", "score_mode", type=click.Choice(["binarized", "continuous"]),
+              default="binarized", show_default=True,
+              help="Outcome: the success flag, or the score in [0,1] as a fraction.")
+@click.option("--success-threshold", type=float, default=None,
+              help="Count score >= this as success (overrides --score).")
+@click.option("--confidence", type=click.FloatRange(0.5, 0.999), default=0.95, show_default=True)
+@click.option("--include-extrapolated", is_flag=True,
+              help="Also fit the trend on p50s outside their agent's task-length range.")
+@click.option("--strict-names", is_flag=True,
+              help="Match release-date names exactly (default also matches 'x' to 'x (note)').")
+@click.option("--json", "json_out", metavar="OUT", help="Write all results as JSON ('-' = stdout).")
+@click.option("--skip-bad", is_flag=True, help="Skip unreadable logs / JSON lines, with a count.")
+def horizon(inputs, release_dates_path, n_bootstrap, seed, threshold, weighting,
+            regularization, score_mode, success_threshold, confidence, include_extrapolated,
+            strict_names, json_out, skip_bad) -> None:
+    """Time horizon per agent: the human task length at which it succeeds 50% (p50) and
+    80% (p80) of the time, with hierarchical-bootstrap CIs; then the trend over release
+    dates (doubling time) and the date it reaches --threshold.
+
+    INPUTS: directories of Inspect logs, .eval logs, METR runs.jsonl, attempts.parquet.
+    With no INPUTS (or the word 'metr') the public METR runs shipped with rdbench are
+    used (Jan 2025 snapshot, MIT, (c) 2025 METR), with their release dates.
+
+    \b
+    Examples:
+      rdbench horizon                       # public METR data, out of the box
+      rdbench horizon logs/ --release-dates dates.yaml --threshold 2400
+      rdbench horizon metr --bootstrap 200 --json horizon.json
+    """
+    from rich.table import Table
+
+    from rdbench.stats import fit_horizons, fit_trend
+
+    thresholds = thresholds_minutes(threshold)
+    attempts, _, public = load_inputs(inputs, skip_bad)
+    try:
+        result = fit_horizons(
+            attempts,
+            weighting=weighting,
+            regularization=regularization,
+            score=score_mode,
+            success_threshold=success_threshold,
+            n_bootstrap=n_bootstrap,
+            seed=seed,
+            confidence=confidence,
+        )
+    except ValueError as ex:
+        raise UserError(str(ex)) from None
+    dates = release_dates_for(release_dates_path, public)
+    trend, trend_error = None, None
+    if dates is not None:
+        try:
+            trend = fit_trend(
+                result.table,
+                dates,
+                samples=result.samples if n_bootstrap else None,
+                thresholds_minutes=thresholds,
+                confidence=confidence,
+                n_bootstrap=n_bootstrap or 1000,
+                seed=seed,
+                lenient=not strict_names,
+                include_extrapolated=include_extrapolated,
+            )
+        except ValueError as ex:
+            trend_error = str(ex)
+    for message in result.warnings + (trend.warnings if trend else []):
+        warn(message)
+    if trend_error:
+        warn(f"no trend: {trend_error}")
+
+    console = make_console()
+    level = int(round(confidence * 100))
+    table = Table(
+        title=f"Time horizon ({weighting} weights, {n_bootstrap} bootstrap samples, {level}% CI)",
+        title_justify="left",
+    )
+    table.add_column("agent", min_width=18)
+    table.add_column("released", no_wrap=True)
+    table.add_column("runs", justify="right", no_wrap=True)
+    table.add_column("p50", justify="right", no_wrap=True)
+    table.add_column(f"{level}% CI", no_wrap=True)
+    table.add_column("p80", justify="right", no_wrap=True)
+    table.add_column(f"{level}% CI", no_wrap=True)
+    released = {}
+    if trend is not None:
+        released = dict(zip(trend.agents["agent"], trend.agents["release_date"]))
+    order = result.table.assign(_d=result.table["agent"].map(released)).sort_values(
+        ["_d", "agent"], na_position="last"
+    )
+    notes = []
+    for row in order.itertuples():
+        d = released.get(row.agent)
+        note = {
+            "no_success": "no success at all: below the measurable range",
+            "all_success": "every run succeeded: above the measurable range",
+            "increasing": "success does not fall with task length: p50 is not a horizon",
+        }.get(row.status, "")
+        if row.extrapolated:
+            note = (note + "; " if note else "") + (
+                f"p50 extrapolated outside its tasks' {fmt_minutes(row.min_minutes)}"
+                f"-{fmt_minutes(row.max_minutes)}"
+            )
+        mark = ""
+        if note:
+            notes.append(note)
+            mark = f" ({len(notes)})"
+        table.add_row(
+            row.agent + mark,
+            str(d.date())[:7] if d is not None and d == d else "-",
+            str(row.n_runs),
+            fmt_minutes(row.p50),
+            fmt_ci(row.p50_low, row.p50_high),
+            fmt_minutes(row.p80),
+            fmt_ci(row.p80_low, row.p80_high),
+        )
+    console.print(table)
+    for i, note in enumerate(notes, start=1):
+        console.print(f"  ({i}) {note}")
+    if trend is not None:
+        print_trend(console, trend)
+    elif dates is None:
+        console.print("(no --release-dates: no trend or forecast)")
+
+    if json_out:
+        payload = {"settings": result.settings, "agents": result.table, "warnings": result.warnings}
+        if trend is not None:
+            payload["trend"] = {
+                "method": trend.method,
+                "slope_ln_per_year": trend.slope,
+                "doubling_time_days": trend.doubling_time_days,
+                "doubling_time_days_low": trend.doubling_time_low,
+                "doubling_time_days_high": trend.doubling_time_high,
+                "r_squared": trend.r_squared,
+                "n_bootstrap": trend.n_bootstrap,
+                "n_dropped": trend.n_dropped,
+                "agents": trend.agents,
+                "forecasts": trend.forecasts,
+                "warnings": trend.warnings,
+            }
+        write_json(json_out, payload)
