@@ -1,0 +1,65 @@
+"""`rdbench baseline`: start a human baseline attempt and wait until it is submitted."""
+
+from __future__ import annotations
+
+import math
+import warnings
+
+import click
+
+
+@click.command("baseline")
+@click.argument("task")
+@click.option("--budget", required=True, help="Working time on the human clock: 8h, 90m, 1.5h (bare number: minutes).")
+@click.option("--log-dir", required=True, type=click.Path(file_okay=False), help="Where the Inspect log is written.")
+@click.option("--baseliner", required=True, help="Name of the person taking the attempt (stored in the log).")
+@click.option(
+    "--sandbox",
+    type=click.Choice(["bwrap", "local"]),
+    default="bwrap",
+    show_default=True,
+    help="bwrap (isolated) or local (NO isolation: trusted baseliners only).",
+)
+@click.option("--display", default=None, help="Inspect display: full (default), rich, plain, none.")
+def baseline(task: str, budget: str, log_dir: str, baseliner: str, sandbox: str, display: str | None) -> None:
+    """Start a human attempt at TASK (FAMILY or FAMILY/TASK) for BASELINER.
+
+    Prints the command that opens a shell in the attempt's sandbox (also written to
+    LOG_DIR/baseline-<name>-<task>.connect.json). Logging in starts the clock; inside,
+    `task instructions` lists the commands (score, stop/start for breaks, submit).
+    See docs/baselining.md.
+    """
+    from rdbench.humans.run import LOCAL_WARNING, parse_budget, run_baseline
+
+    budget_s = parse_budget(budget)
+    if sandbox == "local":
+        import getpass
+
+        click.secho(LOCAL_WARNING.format(user=getpass.getuser()), fg="red", bold=True, err=True)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # the local warning was printed above
+        log = run_baseline(
+            task, budget_s=budget_s, log_dir=log_dir, baseliner=baseliner, sandbox=sandbox, display=display
+        )
+    click.echo(summary(log))
+
+
+def summary(log: object) -> str:
+    """Return a few lines describing a finished human attempt's log."""
+    from rdbench.humans.agent import BUDGET_KEY
+    from rdbench.tasks.inspect_adapter import SCORER_NAME
+
+    lines = [f"log: {log.location}", f"status: {log.status}"]  # type: ignore[attr-defined]
+    for sample in log.samples or []:  # type: ignore[attr-defined]
+        human = (sample.store or {}).get(BUDGET_KEY) or {}
+        score = (sample.scores or {}).get(SCORER_NAME)
+        value = float(score.value) if score is not None and isinstance(score.value, (int, float)) else math.nan
+        trajectory = (score.metadata or {}).get("trajectory", []) if score is not None else []
+        lines.append(
+            f"{sample.id}: score {value:.4f}, working time {human.get('human_working_s', sample.working_time):.0f}s "
+            f"of {human.get('budget_s', 0):.0f}s, {len(trajectory)} intermediate score(s), "
+            f"ended by {human.get('ended_by')}"
+        )
+        if sample.error is not None:
+            lines.append(f"error: {sample.error.message}")
+    return "\n".join(lines)
