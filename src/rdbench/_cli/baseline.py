@@ -42,6 +42,17 @@ def baseline(task: str, budget: str, log_dir: str, baseliner: str, sandbox: str,
             task, budget_s=budget_s, log_dir=log_dir, baseliner=baseliner, sandbox=sandbox, display=display
         )
     click.echo(summary(log))
+    failed = [sample for sample in log.samples or [] if sample.error is not None]
+    if log.status != "success" or failed:
+        message = failed[0].error.message if failed else f"the eval ended with status {log.status}"
+        if "FrameworkDirectoryError" in message and sandbox == "bwrap":
+            from rdbench.errors import SandboxUnavailable
+
+            raise SandboxUnavailable(
+                "this bwrap sandbox has no writable /opt and /var/tmp for the human agent's "
+                "task commands; use --sandbox local for a trusted baseliner"
+            )
+        raise click.ClickException(f"the attempt failed: {message.splitlines()[0]} (log: {log.location})")
 
 
 def summary(log: object) -> str:
@@ -52,6 +63,9 @@ def summary(log: object) -> str:
     lines = [f"log: {log.location}", f"status: {log.status}"]  # type: ignore[attr-defined]
     for sample in log.samples or []:  # type: ignore[attr-defined]
         human = (sample.store or {}).get(BUDGET_KEY) or {}
+        if sample.error is not None:
+            lines.append(f"{sample.id}: no score (the attempt failed: {sample.error.message.splitlines()[0]})")
+            continue
         score = (sample.scores or {}).get(SCORER_NAME)
         value = float(score.value) if score is not None and isinstance(score.value, (int, float)) else math.nan
         trajectory = (score.metadata or {}).get("trajectory", []) if score is not None else []
@@ -60,6 +74,4 @@ def summary(log: object) -> str:
             f"of {human.get('budget_s', 0):.0f}s, {len(trajectory)} intermediate score(s), "
             f"ended by {human.get('ended_by')}"
         )
-        if sample.error is not None:
-            lines.append(f"error: {sample.error.message}")
     return "\n".join(lines)

@@ -47,8 +47,12 @@ def baseliner_slug(name: str) -> str:
     return slug
 
 
-def sandbox_for(family: Any, kind: str) -> Any:
+def sandbox_for(family: Any, kind: str, config_dir: Path | None = None) -> Any:
     """Return the sandbox spec for a human attempt at `family` (`bwrap` or `local`).
+
+    For bwrap the config (sized to the family) is written as JSON into `config_dir` and
+    passed by path: Inspect hashes sandbox specs, and a `BwrapConfig` (frozen, with a dict
+    field) cannot be hashed.
 
     Raises:
         SandboxUnavailable: bwrap was asked for and its provider is not installed.
@@ -72,9 +76,17 @@ def sandbox_for(family: Any, kind: str) -> Any:
                 f"the bwrap sandbox provider is not available ({type(ex).__name__}: {ex}); "
                 "use --sandbox local for a trusted baseliner"
             ) from None
+        from inspect_ai.util import SandboxEnvironmentSpec
+
         from rdbench.tasks.inspect_adapter import default_sandbox
 
-        return default_sandbox(family)
+        spec = default_sandbox(family)
+        if config_dir is None:
+            return spec
+        config_dir.mkdir(parents=True, exist_ok=True)
+        path = config_dir / f".bwrap-{family.name}.json"
+        path.write_text(spec.config.model_dump_json(indent=2))
+        return SandboxEnvironmentSpec("bwrap", str(path))
     raise UserError(f"unknown sandbox {kind!r}: use one of {', '.join(SANDBOXES)}")
 
 
@@ -128,13 +140,13 @@ def run_baseline(
             raise UserError(f"unknown task {selector!r} (tasks of {name}: {names})")
         variant = matching[0]
 
-    spec = sandbox_for(family, sandbox)
+    log_dir = Path(log_dir)
+    spec = sandbox_for(family, sandbox, config_dir=log_dir)
     if sandbox == "local":
         import getpass
 
         warnings.warn(LOCAL_WARNING.format(user=getpass.getuser()), stacklevel=2)
 
-    log_dir = Path(log_dir)
     log_dir.mkdir(parents=True, exist_ok=True)
     if connect_file is None:
         connect_file = log_dir / f"baseline-{slug}-{variant.task_id.replace('/', '-')}.connect.json"
@@ -158,6 +170,10 @@ def run_baseline(
             "rdbench_attempt_length_s": budget,
         },
     )
+    # The attempt's limit is the budget, not the family's default: say so in the sample
+    # metadata too (readers take `time_limit_s` from there).
+    for sample in task.dataset:
+        sample.metadata = {**(sample.metadata or {}), "time_limit_s": budget}
     logs = inspect_eval(
         task,
         model="none",
