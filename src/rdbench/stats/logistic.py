@@ -47,15 +47,16 @@ class LogisticFit:
 FITTED, NO_SUCCESS, ALL_SUCCESS, NO_DATA = 0, 1, 2, 3
 
 
-def _log1pexp(z: np.ndarray) -> np.ndarray:
-    # log(1 + e^z) without overflow
-    return np.logaddexp(0.0, z)
+def _evaluate(a, b, xc, w1, wt, l2):
+    """Linear predictor, exp(-|eta|) and objective at (a, b), sharing one exp.
 
-
-def _objective(a, b, x, w1, wt, l2):
-    # w1*log1pexp(-eta) + w0*log1pexp(eta) == wt*log1pexp(eta) - w1*eta: one log per cell
-    eta = a[:, None] + b[:, None] * x[None, :]
-    return (wt * _log1pexp(eta) - w1 * eta).sum(axis=1) + 0.5 * l2 * b * b
+    Uses w1*log1pexp(-eta) + w0*log1pexp(eta) == wt*log1pexp(eta) - w1*eta, and
+    log1pexp(eta) = max(eta, 0) + log1p(exp(-|eta|)) (no overflow).
+    """
+    eta = a[:, None] + b[:, None] * xc[None, :]
+    e = np.exp(-np.abs(eta))
+    f = (wt * (np.maximum(eta, 0.0) + np.log1p(e)) - w1 * eta).sum(axis=1) + 0.5 * l2 * b * b
+    return eta, e, f
 
 
 def fit_logistic_batch(
@@ -64,8 +65,9 @@ def fit_logistic_batch(
     w0: np.ndarray,
     l2: float = 0.1,
     *,
+    init: np.ndarray | None = None,
     max_iter: int = 100,
-    tol: float = 1e-12,
+    tol: float = 1e-10,
 ) -> LogisticFit:
     """Fit ``P`` weighted logistic regressions sharing one feature vector, all at once.
 
@@ -74,7 +76,9 @@ def fit_logistic_batch(
         w1: shape ``(P, T)``, non-negative weight of successes per problem and cell.
         w0: shape ``(P, T)``, non-negative weight of failures.
         l2: L2 penalty on the slope only (METR's ``regularization``; sklearn ``C = 1/l2``).
-            Must be > 0 unless every problem is non-separable.
+        init: optional ``(P, 2)`` starting ``(intercept, slope)`` (NaN rows: default
+            start). A warm start (e.g. the point estimate for bootstrap fits) saves
+            iterations; any start converges (the steps are damped).
         max_iter: cap on Newton iterations.
         tol: convergence when every Newton step is below ``tol * (1 + |theta|)``.
 
@@ -106,58 +110,66 @@ def fit_logistic_batch(
     if ok.size == 0:
         return LogisticFit(intercept, slope, status, 0, converged)
 
-    w1, w0 = w1[ok], w0[ok]
-    wt = w1 + w0
+    w1, wt = w1[ok], w1[ok] + w0[ok]
     # Centre x so that the intercept and slope are nearly uncorrelated: the Newton
-    # systems stay well conditioned and the start below is already close.
-    x_mean = float((wt.sum(axis=0) @ x) / wt.sum()) if wt.sum() > 0 else 0.0
+    # systems stay well conditioned and the default start below is already close.
+    x_mean = float((wt.sum(axis=0) @ x) / wt.sum())
     xc = x - x_mean
-    # Start at the weighted success rate with a flat curve.
+    basis = np.stack([np.ones_like(xc), xc, xc * xc], axis=1)  # (T, 3): sums via BLAS
+    # Default start: the weighted success rate with a flat curve.
     a = np.log(s1[ok] / s0[ok])
     b = np.zeros_like(a)
-    f = _objective(a, b, xc, w1, wt, l2)
-    active = np.ones(a.shape, dtype=bool)
+    if init is not None:
+        init = np.asarray(init, dtype=float)[ok]
+        warm = np.isfinite(init).all(axis=1)
+        b[warm] = init[warm, 1]
+        a[warm] = init[warm, 0] + init[warm, 1] * x_mean  # intercept at the centred x
+    eta, e, f = _evaluate(a, b, xc, w1, wt, l2)
+    # Working arrays (w1, wt, eta, e) hold only the problems still moving: `active`.
+    active = np.arange(a.size)
     iteration = 0
     for iteration in range(1, max_iter + 1):
-        idx = np.flatnonzero(active)
-        if idx.size == 0:
-            iteration -= 1
-            break
-        ai, bi = a[idx], b[idx]
-        w1i, wti = w1[idx], wt[idx]
-        eta = ai[:, None] + bi[:, None] * xc[None, :]
-        p = 0.5 * (1.0 + np.tanh(0.5 * eta))  # sigmoid, overflow-free
-        r = wti * p - w1i  # d loss / d eta per cell
-        h = wti * p * (1.0 - p)
-        g0 = r.sum(axis=1)
-        g1 = r @ xc + l2 * bi
-        h00 = h.sum(axis=1)
-        h01 = h @ xc
-        h11 = h @ (xc * xc) + l2
+        a_act, b_act, f_act = a[active], b[active], f[active]
+        p = np.where(eta >= 0, 1.0, e) / (1.0 + e)  # sigmoid(eta), overflow-free
+        r = wt * p - w1  # d loss / d eta per cell
+        h = wt * p * (1.0 - p)
+        g = r @ basis[:, :2]
+        hs = h @ basis
+        g0, g1 = g[:, 0], g[:, 1] + l2 * b_act
+        h00, h01, h11 = hs[:, 0], hs[:, 1], hs[:, 2] + l2
         det = h00 * h11 - h01 * h01
         # Guard against a numerically singular Hessian (all weight at one x with l2=0).
         det = np.where(det > 1e-300, det, np.inf)
         da = (h11 * g0 - h01 * g1) / det
         db = (h00 * g1 - h01 * g0) / det
-        # Backtracking: halve the step until the objective does not increase. The
-        # objective is convex, so a full Newton step is accepted near the optimum.
-        step = np.ones(idx.size)
-        f_old = f[idx]
+        # Backtracking: halve the step where the objective would increase. The
+        # objective is convex, so near the optimum the full Newton step is accepted.
+        a_new, b_new = a_act - da, b_act - db
+        eta, e, f_new = _evaluate(a_new, b_new, xc, w1, wt, l2)
+        step = np.ones(a_act.size)
         for _ in range(40):
-            a_new, b_new = ai - step * da, bi - step * db
-            f_new = _objective(a_new, b_new, xc, w1i, wti, l2)
-            bad = f_new > f_old + 1e-12 * np.abs(f_old)
-            if not bad.any():
+            bad = np.flatnonzero(f_new > f_act + 1e-13 * np.abs(f_act))
+            if bad.size == 0:
                 break
-            step = np.where(bad, step * 0.5, step)
-        a[idx], b[idx], f[idx] = a_new, b_new, np.minimum(f_new, f_old)
-        small = (np.abs(step * da) <= tol * (1 + np.abs(a_new))) & (
-            np.abs(step * db) <= tol * (1 + np.abs(b_new))
+            step[bad] *= 0.5
+            a_new[bad] = a_act[bad] - step[bad] * da[bad]
+            b_new[bad] = b_act[bad] - step[bad] * db[bad]
+            eta[bad], e[bad], f_new[bad] = _evaluate(
+                a_new[bad], b_new[bad], xc, w1[bad], wt[bad], l2
+            )
+        a[active], b[active], f[active] = a_new, b_new, np.minimum(f_new, f_act)
+        moving = (np.abs(step * da) > tol * (1 + np.abs(a_new))) | (
+            np.abs(step * db) > tol * (1 + np.abs(b_new))
         )
-        active[idx[small]] = False
+        if not moving.all():
+            active = active[moving]
+            w1, wt, eta, e = w1[moving], wt[moving], eta[moving], e[moving]
+        if active.size == 0:
+            break
     intercept[ok] = a - b * x_mean
     slope[ok] = b
-    converged[ok] = ~active
+    converged[ok] = True
+    converged[ok[active]] = False
     return LogisticFit(intercept, slope, status, iteration, converged)
 
 
