@@ -37,6 +37,7 @@ def test_scripted_attempt(tmp_path: Path, fixture_families: Path, human) -> None
         screens["first"] = ada.run("echo 3 > answer.txt; task score")
         screens["broken"] = ada.run("echo oops > answer.txt; task score")
         walls["broken_scored"] = time.monotonic()
+        screens["crash"] = ada.run("echo crash > answer.txt; task score")
         ada.run("task stop")
         walls["pause_start"] = time.monotonic()
         time.sleep(PAUSE_S)
@@ -71,6 +72,7 @@ def test_scripted_attempt(tmp_path: Path, fixture_families: Path, human) -> None
     # what the human saw
     assert "Score: 0.3000" in screens["first"]
     assert "Score: invalid" in screens["broken"] and "does not hold a number" in screens["broken"]
+    assert "Scoring failed" in screens["crash"] and "attempt continues" in screens["crash"]
     assert "Task is stopped" in screens["paused_score"]
     assert screens["after_reconnect"].lstrip().startswith("7") and "Running" in screens["after_reconnect"]
     assert "Score: 0.7000" in screens["second"]
