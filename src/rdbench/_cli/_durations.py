@@ -69,11 +69,12 @@ def format_duration(seconds: float) -> str:
         return "-"
     if seconds == float("inf"):
         return "inf"
-    if seconds < 60:
-        return f"{seconds:.0f}s"
     minutes = seconds / 60
+    whole_minutes = abs(minutes - round(minutes)) < 1e-9
+    if seconds < 60 or (minutes < 10 and not whole_minutes):
+        return f"{seconds:.0f}s"
     if minutes < 60:
-        return f"{minutes:.0f}m" if abs(minutes - round(minutes)) < 1e-9 else f"{minutes:.1f}m"
+        return f"{minutes:.0f}m" if whole_minutes else f"{minutes:.1f}m"
     hours, rest = divmod(round(minutes), 60)
     if hours < 48:
         return f"{hours}h" if rest == 0 else f"{hours}h{rest:02d}m"

@@ -1,0 +1,119 @@
+"""The analysis verbs: horizon, compare, trend, records; duration parsing; lazy imports."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+from rdbench._cli._durations import format_duration, parse_duration, parse_durations
+from rdbench.errors import UserError
+from rdbench.records import public_release_dates_path
+
+
+def run(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "rdbench.cli", *args], capture_output=True, text=True, timeout=120
+    )
+
+
+@pytest.mark.parametrize(
+    "text, seconds",
+    [("30m", 1800), ("2h", 7200), ("1.5h", 5400), ("90s", 90), ("1d", 86400),
+     ("2400", 144000), (" 8H ", 28800), ("45min", 2700)],
+)
+def test_parse_duration(text, seconds):
+    assert parse_duration(text) == seconds
+
+
+@pytest.mark.parametrize("bad", ["", "abc", "3x", "-2h", "0", "h"])
+def test_parse_duration_errors(bad):
+    with pytest.raises(UserError, match="bad duration"):
+        parse_duration(bad)
+
+
+def test_parse_durations_and_format():
+    assert parse_durations("30m,2h,8h,32h") == [1800, 7200, 28800, 115200]
+    assert [format_duration(s) for s in (90, 1800, 7200, 5400, 115200)] == [
+        "90s", "30m", "2h", "1h30m", "32h"]
+
+
+def test_horizon_on_public_data_json(tmp_path):
+    out = tmp_path / "h.json"
+    proc = run("horizon", "--bootstrap", "200", "--json", str(out), "--threshold", "8h,2400")
+    assert proc.returncode == 0, proc.stderr
+    assert "Claude 3.5 Sonnet (New)" in proc.stdout and "doubling time" in proc.stdout
+    assert "davinci-002" in proc.stderr  # below range + lenient release-date match
+    data = json.loads(out.read_text())
+    agents = {a["agent"]: a for a in data["agents"]}
+    assert 30 < agents["Claude 3.5 Sonnet (New)"]["p50"] < 120
+    assert agents["davinci-002"]["status"] == "no_success"
+    assert [f["threshold_minutes"] for f in data["trend"]["forecasts"]] == [480, 2400]
+    # the JSON feeds `rdbench trend`
+    proc = run("trend", str(out), "--release-dates", str(public_release_dates_path()))
+    assert proc.returncode == 0, proc.stderr
+    assert "parametric-ci" in proc.stdout
+
+
+def test_trend_from_csv(tmp_path):
+    table = tmp_path / "p50.csv"
+    table.write_text("agent,p50,ci_low,ci_high\nGPT-4 0314,5,2,11\nGPT-4o,9,4,18\n"
+                     "Claude 3.5 Sonnet (New),59,30,110\no1,39,20,80\n")
+    proc = run("trend", str(table), "--release-dates", str(public_release_dates_path()),
+               "--threshold", "2400")
+    assert proc.returncode == 0, proc.stderr
+    assert "doubling time" in proc.stdout and "40.0 h" in proc.stdout
+
+
+def test_trend_needs_release_dates(tmp_path):
+    table = tmp_path / "p50.yaml"
+    table.write_text("A: 5\nB: 10\n")
+    proc = run("trend", str(table))
+    assert proc.returncode == 2 and "--release-dates" in proc.stderr
+
+
+def test_compare_on_public_data():
+    proc = run("compare", "metr", "--budgets", "30m,8h", "--attempt-lengths", "30m",
+               "--bootstrap", "100")
+    assert proc.returncode == 0, proc.stderr
+    assert "16 x 30m" in proc.stdout and "(human)" in proc.stdout
+
+
+def test_records_round_trip(tmp_path):
+    proc = run("records", "metr", "--out", str(tmp_path / "t"), "--jsonl", str(tmp_path / "r.jsonl"))
+    assert proc.returncode == 0, proc.stderr
+    assert "7063 attempts" in proc.stdout
+    proc = run("horizon", str(tmp_path / "t"), "--bootstrap", "20")
+    assert proc.returncode == 0, proc.stderr
+    assert "no --release-dates" in proc.stdout
+
+
+def test_bad_inputs_are_one_line_errors(tmp_path):
+    bad = tmp_path / "runs.jsonl"
+    bad.write_text('{"run_id": 1\n')
+    proc = run("horizon", str(bad))
+    assert proc.returncode == 2
+    assert proc.stderr.strip().count("\n") == 0 and "runs.jsonl:1" in proc.stderr
+    proc = run("compare", "--budgets", "2 hours")
+    assert proc.returncode == 2 and "bad duration" in proc.stderr
+    proc = run("records", "metr")
+    assert proc.returncode == 2 and "nothing to write" in proc.stderr
+
+
+def test_analysis_verbs_do_not_import_inspect_or_torch(tmp_path):
+    code = (
+        "import sys\n"
+        "from rdbench.cli import main\n"
+        "for argv in (['horizon', '--bootstrap', '10'], ['compare', '--bootstrap', '10'],\n"
+        "             ['trend', '--bootstrap', '10']):\n"
+        "    try:\n"
+        "        main(argv)\n"
+        "    except SystemExit as ex:\n"
+        "        assert not ex.code, ex.code\n"
+        "bad = [m for m in ('inspect_ai', 'torch') if m in sys.modules]\n"
+        "assert not bad, bad\n"
+    )
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr
