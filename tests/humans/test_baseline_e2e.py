@@ -137,3 +137,18 @@ def test_scripted_attempt(tmp_path: Path, fixture_families: Path, human) -> None
     assert row["score"] == pytest.approx(0.7) and row["score_raw"] == pytest.approx(7.0)
     assert list(points["working_s"]) == pytest.approx(stamps)
     assert list(points["score_raw"])[0::2] == [3.0, 7.0] and math.isnan(list(points["score"])[1])
+
+    # a reviewer replays what the baseliner did
+    import shutil
+    import subprocess
+
+    from rdbench.humans.sessions import extract_sessions
+
+    outputs = extract_sessions(log.location, tmp_path / "replay")
+    assert len(outputs) == 2
+    if shutil.which("scriptreplay"):
+        replay = subprocess.run(
+            ["scriptreplay", "--log-timing", str(outputs[0].with_suffix(".timing")), "--log-out", str(outputs[0]), "--divisor", "1000"],
+            capture_output=True, text=True, timeout=30,
+        )
+        assert replay.returncode == 0 and "Score: 0.3000" in replay.stdout
