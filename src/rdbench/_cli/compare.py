@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 
 from rdbench._cli._durations import format_duration, parse_durations
-from rdbench._cli.horizon import PUBLIC_HELP, load_inputs, make_console, warn, write_json
+from rdbench._cli.horizon import load_inputs, make_console, warn, write_json
 
 
 @click.command("compare")
@@ -35,6 +35,8 @@ def compare(inputs, budgets, attempt_lengths, floor, truncate_longer, all_tasks,
     the score they had reached by working time T. CIs: bootstrap over tasks.
 
     INPUTS: directories of Inspect logs, .eval logs, METR runs.jsonl, attempts.parquet.
+    With no INPUTS (or the word 'metr') the public METR runs shipped with rdbench are
+    used (Jan 2025 snapshot, MIT, (c) 2025 METR).
     """
     from rich.table import Table
 
@@ -111,5 +113,3 @@ def compare(inputs, budgets, attempt_lengths, floor, truncate_longer, all_tasks,
         write_json(json_out, {"budgets_s": budget_s, "attempt_lengths_s": lengths,
                               "floor": floor, "rows": table})
 
-
-compare.help = (compare.help or "") + "\n\n" + PUBLIC_HELP

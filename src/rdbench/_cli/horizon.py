@@ -16,12 +16,6 @@ import click
 from rdbench._cli._durations import parse_durations
 from rdbench.errors import UserError
 
-PUBLIC_HELP = (
-    "With no INPUTS (or the word 'metr') the public METR runs shipped with rdbench are "
-    "used (Jan 2025 snapshot, MIT, (c) 2025 METR), with their release dates."
-)
-
-
 # ---------------------------------------------------------------- shared helpers
 
 

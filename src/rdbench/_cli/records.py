@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from rdbench._cli.horizon import PUBLIC_HELP, load_inputs
+from rdbench._cli.horizon import load_inputs
 from rdbench.errors import UserError
 
 
@@ -24,6 +24,8 @@ def records(inputs, out_dir, jsonl_out, success_threshold, skip_bad) -> None:
 
     INPUTS: directories of Inspect logs (searched recursively), .eval logs, runs.jsonl,
     attempts.parquet.
+    With no INPUTS (or the word 'metr') the public METR runs shipped with rdbench are
+    used (Jan 2025 snapshot, MIT, (c) 2025 METR).
     """
     if not out_dir and not jsonl_out:
         raise UserError("nothing to write: give --out DIR and/or --jsonl FILE")
@@ -42,5 +44,3 @@ def records(inputs, out_dir, jsonl_out, success_threshold, skip_bad) -> None:
         n = write_runs_jsonl(attempts, jsonl_out)
         click.echo(f"wrote {n} runs to {jsonl_out}")
 
-
-records.help = (records.help or "") + "\n\n" + PUBLIC_HELP
