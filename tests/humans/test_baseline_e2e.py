@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 import time
+import warnings
 from pathlib import Path
 
 import pytest
@@ -20,13 +21,45 @@ BUDGET_S = 120  # a backstop: the script submits long before
 PAUSE_S = 3.0
 
 
+def _bwrap_supports_humans() -> str | None:
+    """Why the bwrap sandbox cannot host a human attempt here (None if it can)."""
+    import importlib.util
+
+    import anyio
+
+    if importlib.util.find_spec("rdbench._cli.shell") is None:
+        return "`rdbench shell` (the bwrap login command) does not exist yet"
+
+    async def probe() -> str | None:
+        from rdbench.sandbox.config import BwrapConfig
+        from rdbench.sandbox.provider import BwrapSandboxEnvironment
+
+        envs = await BwrapSandboxEnvironment.sample_init("probe", BwrapConfig(), {})
+        try:
+            # where Inspect's human agent installs its commands, services and recordings
+            result = await envs["default"].exec(
+                ["sh", "-c", "mkdir -p /opt/human_agent /var/tmp/sandbox-services && command -v script python3"]
+            )
+            return None if result.success else f"bwrap sandbox lacks what the human agent needs: {result.stderr.strip()}"
+        finally:
+            await BwrapSandboxEnvironment.sample_cleanup("probe", BwrapConfig(), envs, False)
+
+    try:
+        return anyio.run(probe)
+    except Exception as ex:
+        return f"bwrap sandbox unavailable: {type(ex).__name__}: {ex}"
+
+
 @pytest.mark.slow
-def test_scripted_attempt(tmp_path: Path, fixture_families: Path, human) -> None:
+@pytest.mark.parametrize("sandbox", ["local", "bwrap"])
+def test_scripted_attempt(tmp_path: Path, fixture_families: Path, human, sandbox: str) -> None:
     from inspect_ai.log import read_eval_log
 
     from rdbench.humans import run_baseline
     from rdbench.humans.agent import BUDGET_KEY
 
+    if sandbox == "bwrap" and (reason := _bwrap_supports_humans()) is not None:
+        pytest.skip(reason)
     connect_file = tmp_path / "connect.json"
     ada = human("ada")
     walls: dict[str, float] = {}
@@ -57,17 +90,19 @@ def test_scripted_attempt(tmp_path: Path, fixture_families: Path, human) -> None
         ada.wait_for("Thank you for working on this task")
 
     driver = Background(script)
-    with pytest.warns(UserWarning, match="NO isolation"):
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
         log = run_baseline(
             "human_fixture",
             budget_s=BUDGET_S,
             log_dir=tmp_path / "logs",
             baseliner="Ada Lovelace",
-            sandbox="local",
+            sandbox=sandbox,
             display="none",
             connect_file=connect_file,
         )
     driver.join()
+    assert any("NO isolation" in str(w.message) for w in caught) == (sandbox == "local")
 
     # what the human saw
     assert "Score: 0.3000" in screens["first"]

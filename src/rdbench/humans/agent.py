@@ -67,6 +67,13 @@ PROMPT_COMMAND="_rdbench_notice${{PROMPT_COMMAND:+;$PROMPT_COMMAND}}"
 """
 
 
+_ENSURE_PROFILE = """
+cd "$HOME" 2>/dev/null || exit 0
+[ -e .bash_profile ] || [ -e .bash_login ] || [ -e .profile ] || \
+    printf '%s\\n' '[ -f "$HOME/.bashrc" ] && . "$HOME/.bashrc"' > .profile
+"""
+
+
 def _instructions(budget_s: float, warn_fraction: float) -> str:
     return (
         f"You have {format_progress_time(budget_s, False)} of working time on the task clock "
@@ -382,6 +389,9 @@ def human_baseline_agent(
 
         sandbox_proxy = cast(SandboxEnvironmentProxy, sandbox())
         with sandbox_proxy.no_events(), untracked_sandbox_execs():
+            # The session recording runs `bash --login`, which reads ~/.profile, not the
+            # ~/.bashrc where the task commands are installed: make sure one leads to the other.
+            await sandbox().exec(["sh", "-c", _ENSURE_PROFILE])
             await install_human_agent(None, commands, BASHRC, record_session)
         view.connect(connection)
         _write_connect_file(connect_file, connection, "running", budget_s)

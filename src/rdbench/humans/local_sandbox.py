@@ -36,12 +36,6 @@ PROVIDER_NAME = "rdbench_human_local"
 # Host paths hidden behind private directories (the human agent writes under them).
 _PRIVATE_MOUNTS = ("opt", "var_tmp", "home")
 
-_PROFILE = """\
-# rdbench: login shells read ~/.bashrc too (the human agent's hooks live there)
-if [ -f "$HOME/.bashrc" ]; then . "$HOME/.bashrc"; fi
-"""
-
-
 def _home() -> str:
     # The human agent finds the home by the uid's passwd entry, not $HOME.
     return pwd.getpwuid(os.geteuid()).pw_dir
@@ -88,7 +82,6 @@ class HumanLocalSandbox(LocalSandboxEnvironment):
         for name in _PRIVATE_MOUNTS:
             (root / name).mkdir(mode=0o755)
         (root / "var_tmp").chmod(0o1777)
-        (root / "home" / ".profile").write_text(_PROFILE)
         self._mounts = {
             "/opt": root / "opt",
             "/var/tmp": root / "var_tmp",
