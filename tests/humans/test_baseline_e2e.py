@@ -14,7 +14,6 @@ import warnings
 from pathlib import Path
 
 import pytest
-
 from human_driver import Background, wait_for_login_command
 
 BUDGET_S = 120  # a backstop: the script submits long before
@@ -38,9 +37,18 @@ def _bwrap_supports_humans() -> str | None:
         try:
             # where Inspect's human agent installs its commands, services and recordings
             result = await envs["default"].exec(
-                ["sh", "-c", "mkdir -p /opt/human_agent /var/tmp/sandbox-services && command -v script python3"]
+                [
+                    "sh",
+                    "-c",
+                    "mkdir -p /opt/human_agent /var/tmp/sandbox-services"
+                    " && command -v script python3",
+                ]
             )
-            return None if result.success else f"bwrap sandbox lacks what the human agent needs: {result.stderr.strip()}"
+            return (
+                None
+                if result.success
+                else f"bwrap sandbox lacks what the human agent needs: {result.stderr.strip()}"
+            )
         finally:
             await BwrapSandboxEnvironment.sample_cleanup("probe", BwrapConfig(), envs, False)
 
@@ -109,7 +117,10 @@ def test_scripted_attempt(tmp_path: Path, fixture_families: Path, human, sandbox
     assert "Score: invalid" in screens["broken"] and "does not hold a number" in screens["broken"]
     assert "Scoring failed" in screens["crash"] and "attempt continues" in screens["crash"]
     assert "Task is stopped" in screens["paused_score"]
-    assert screens["after_reconnect"].lstrip().startswith("7") and "Running" in screens["after_reconnect"]
+    assert (
+        screens["after_reconnect"].lstrip().startswith("7")
+        and "Running" in screens["after_reconnect"]
+    )
     assert "Score: 0.7000" in screens["second"]
 
     # the log
@@ -151,7 +162,11 @@ def test_scripted_attempt(tmp_path: Path, fixture_families: Path, human, sandbox
     assert [e.score.value for e in intermediate][0::2] == [pytest.approx(0.3), pytest.approx(0.7)]
 
     # the clock's start/stop are in the transcript, and the session is recorded
-    actions = [e.data["action"] for e in sample.events if e.event == "info" and isinstance(e.data, dict) and "action" in e.data]
+    actions = [
+        e.data["action"]
+        for e in sample.events
+        if e.event == "info" and isinstance(e.data, dict) and "action" in e.data
+    ]
     assert actions[:3] == ["stop", "start", "stop"] and "start" in actions[3:]
     logs = sample.store["HumanAgentState:logs"]
     inputs = "".join(v for k, v in logs.items() if k.endswith(".input"))
@@ -183,7 +198,17 @@ def test_scripted_attempt(tmp_path: Path, fixture_families: Path, human, sandbox
     assert len(outputs) == 2
     if shutil.which("scriptreplay"):
         replay = subprocess.run(
-            ["scriptreplay", "--log-timing", str(outputs[0].with_suffix(".timing")), "--log-out", str(outputs[0]), "--divisor", "1000"],
-            capture_output=True, text=True, timeout=30,
+            [
+                "scriptreplay",
+                "--log-timing",
+                str(outputs[0].with_suffix(".timing")),
+                "--log-out",
+                str(outputs[0]),
+                "--divisor",
+                "1000",
+            ],
+            capture_output=True,
+            text=True,
+            timeout=30,
         )
         assert replay.returncode == 0 and "Score: 0.3000" in replay.stdout

@@ -54,7 +54,11 @@ def test_budget_warns_then_ends_the_attempt(tmp_path: Path, fixture_families: Pa
     assert sample.working_time == pytest.approx(state["human_working_s"], abs=1.0)
     # the workspace is scored as it was when the time ran out
     assert sample.scores["rdbench_scorer"].value == pytest.approx(0.2)
-    actions = [e.data.get("action") for e in sample.events if e.event == "info" and isinstance(e.data, dict)]
+    actions = [
+        e.data.get("action")
+        for e in sample.events
+        if e.event == "info" and isinstance(e.data, dict)
+    ]
     assert actions.index("budget_warning") < actions.index("budget_exhausted")
     # the session recording is read before the attempt ends, as on submit
     assert any(k.endswith(".input") for k in sample.store["HumanAgentState:logs"])

@@ -13,7 +13,14 @@ from rdbench.humans.run import baseliner_slug, parse_budget, parse_selector
 
 @pytest.mark.parametrize(
     "text,seconds",
-    [("8h", 28800.0), ("90m", 5400.0), ("1.5h", 5400.0), ("45s", 45.0), ("30", 1800.0), ("1d", 86400.0)],
+    [
+        ("8h", 28800.0),
+        ("90m", 5400.0),
+        ("1.5h", 5400.0),
+        ("45s", 45.0),
+        ("30", 1800.0),
+        ("1d", 86400.0),
+    ],
 )
 def test_parse_budget(text: str, seconds: float) -> None:
     assert parse_budget(text) == seconds
@@ -44,7 +51,20 @@ def test_cli_bad_budget_is_one_line(tmp_path: Path, capsys: pytest.CaptureFixtur
     from rdbench.cli import main
 
     with pytest.raises(SystemExit) as exit_info:
-        main(["baseline", "human_fixture", "--budget", "soon", "--log-dir", str(tmp_path), "--baseliner", "x", "--sandbox", "local"])
+        main(
+            [
+                "baseline",
+                "human_fixture",
+                "--budget",
+                "soon",
+                "--log-dir",
+                str(tmp_path),
+                "--baseliner",
+                "x",
+                "--sandbox",
+                "local",
+            ]
+        )
     assert exit_info.value.code == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert err[-1].startswith("rdbench: error: bad budget 'soon'")
@@ -57,9 +77,13 @@ def test_unknown_family_and_task(tmp_path: Path, fixture_families: Path) -> None
     with pytest.raises(UserError, match="unknown task family 'nope'"):
         run_baseline("nope", budget_s=60, log_dir=tmp_path, baseliner="x", sandbox="local")
     with pytest.raises(UserError, match="unknown task 'human_fixture/other'.*human_fixture/main"):
-        run_baseline("human_fixture/other", budget_s=60, log_dir=tmp_path, baseliner="x", sandbox="local")
+        run_baseline(
+            "human_fixture/other", budget_s=60, log_dir=tmp_path, baseliner="x", sandbox="local"
+        )
     with pytest.raises(UserError, match="unknown sandbox 'docker'"):
-        run_baseline("human_fixture", budget_s=60, log_dir=tmp_path, baseliner="x", sandbox="docker")
+        run_baseline(
+            "human_fixture", budget_s=60, log_dir=tmp_path, baseliner="x", sandbox="docker"
+        )
 
 
 def test_local_sandbox_maps_private_paths() -> None:
@@ -68,8 +92,12 @@ def test_local_sandbox_maps_private_paths() -> None:
     box = HumanLocalSandbox()
     try:
         private = Path(box._private.name)
-        assert box._host_path("/opt/human_agent/task.py") == str(private / "opt/human_agent/task.py")
-        assert box._host_path("/var/tmp/user-sessions/a.input") == str(private / "var_tmp/user-sessions/a.input")
+        assert box._host_path("/opt/human_agent/task.py") == str(
+            private / "opt/human_agent/task.py"
+        )
+        assert box._host_path("/var/tmp/user-sessions/a.input") == str(
+            private / "var_tmp/user-sessions/a.input"
+        )
         assert box._host_path(f"{_home()}/.bashrc") == str(private / "home/.bashrc")
         assert box._host_path("/optional/x") == "/optional/x"  # a prefix of a name is not a parent
         assert box._host_path("answer.txt") == "answer.txt"  # relative: the workspace
@@ -108,7 +136,12 @@ async def test_local_sandbox_keeps_the_host_untouched() -> None:
     box = HumanLocalSandbox()
     try:
         result = await box.exec(
-            ["sh", "-c", "mkdir -p /opt/rdbench-probe && echo hi > /opt/rdbench-probe/f && echo x >> ~/.bashrc && pwd"]
+            [
+                "sh",
+                "-c",
+                "mkdir -p /opt/rdbench-probe && echo hi > /opt/rdbench-probe/f"
+                " && echo x >> ~/.bashrc && pwd",
+            ]
         )
         assert result.success, result.stderr
         assert result.stdout.strip() == box.directory.name  # commands run in the workspace
@@ -116,7 +149,9 @@ async def test_local_sandbox_keeps_the_host_untouched() -> None:
         assert await box.read_file("/opt/rdbench-probe/f") == "hi\n"
         assert (Path(box._private.name) / "home/.bashrc").read_text() == "x\n"
         connection = await box.connection()
-        assert connection.command.startswith("bwrap ") and connection.command.endswith("bash --login -i")
+        assert connection.command.startswith("bwrap ") and connection.command.endswith(
+            "bash --login -i"
+        )
         assert f"HOME={_home()}" in connection.command
     finally:
         box._private.cleanup()

@@ -10,9 +10,20 @@ import click
 
 @click.command("baseline")
 @click.argument("task")
-@click.option("--budget", required=True, help="Working time on the human clock: 8h, 90m, 1.5h (bare number: minutes).")
-@click.option("--log-dir", required=True, type=click.Path(file_okay=False), help="Where the Inspect log is written.")
-@click.option("--baseliner", required=True, help="Name of the person taking the attempt (stored in the log).")
+@click.option(
+    "--budget",
+    required=True,
+    help="Working time on the human clock: 8h, 90m, 1.5h (bare number: minutes).",
+)
+@click.option(
+    "--log-dir",
+    required=True,
+    type=click.Path(file_okay=False),
+    help="Where the Inspect log is written.",
+)
+@click.option(
+    "--baseliner", required=True, help="Name of the person taking the attempt (stored in the log)."
+)
 @click.option(
     "--sandbox",
     type=click.Choice(["bwrap", "local"]),
@@ -21,7 +32,9 @@ import click
     help="bwrap (isolated) or local (NO isolation: trusted baseliners only).",
 )
 @click.option("--display", default=None, help="Inspect display: full (default), rich, plain, none.")
-def baseline(task: str, budget: str, log_dir: str, baseliner: str, sandbox: str, display: str | None) -> None:
+def baseline(
+    task: str, budget: str, log_dir: str, baseliner: str, sandbox: str, display: str | None
+) -> None:
     """Start a human attempt at TASK (FAMILY or FAMILY/TASK) for BASELINER.
 
     Prints the command that opens a shell in the attempt's sandbox (also written to
@@ -39,7 +52,12 @@ def baseline(task: str, budget: str, log_dir: str, baseliner: str, sandbox: str,
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # the local warning was printed above
         log = run_baseline(
-            task, budget_s=budget_s, log_dir=log_dir, baseliner=baseliner, sandbox=sandbox, display=display
+            task,
+            budget_s=budget_s,
+            log_dir=log_dir,
+            baseliner=baseliner,
+            sandbox=sandbox,
+            display=display,
         )
     click.echo(summary(log))
     failed = [sample for sample in log.samples or [] if sample.error is not None]
@@ -52,7 +70,9 @@ def baseline(task: str, budget: str, log_dir: str, baseliner: str, sandbox: str,
                 "this bwrap sandbox has no writable /opt and /var/tmp for the human agent's "
                 "task commands; use --sandbox local for a trusted baseliner"
             )
-        raise click.ClickException(f"the attempt failed: {message.splitlines()[0]} (log: {log.location})")
+        raise click.ClickException(
+            f"the attempt failed: {message.splitlines()[0]} (log: {log.location})"
+        )
 
 
 def summary(log: object) -> str:
@@ -64,13 +84,19 @@ def summary(log: object) -> str:
     for sample in log.samples or []:  # type: ignore[attr-defined]
         human = (sample.store or {}).get(BUDGET_KEY) or {}
         if sample.error is not None:
-            lines.append(f"{sample.id}: no score (the attempt failed: {sample.error.message.splitlines()[0]})")
+            reason = sample.error.message.splitlines()[0]
+            lines.append(f"{sample.id}: no score (the attempt failed: {reason})")
             continue
         score = (sample.scores or {}).get(SCORER_NAME)
-        value = float(score.value) if score is not None and isinstance(score.value, (int, float)) else math.nan
+        value = (
+            float(score.value)
+            if score is not None and isinstance(score.value, (int, float))
+            else math.nan
+        )
         trajectory = (score.metadata or {}).get("trajectory", []) if score is not None else []
+        working_s = human.get("human_working_s", sample.working_time)
         lines.append(
-            f"{sample.id}: score {value:.4f}, working time {human.get('human_working_s', sample.working_time):.0f}s "
+            f"{sample.id}: score {value:.4f}, working time {working_s:.0f}s "
             f"of {human.get('budget_s', 0):.0f}s, {len(trajectory)} intermediate score(s), "
             f"ended by {human.get('ended_by')}"
         )

@@ -25,11 +25,19 @@ from __future__ import annotations
 import json
 import math
 import os
-from datetime import datetime, timezone
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Awaitable, Callable, cast
+from typing import Any, cast
 
 import anyio
+from inspect_ai._util.format import format_progress_time
+from inspect_ai._util.working import (
+    SampleWait,
+    add_sample_wait,
+    sample_timing,
+    untracked_sandbox_execs,
+)
 from inspect_ai.agent import Agent, AgentState, agent
 from inspect_ai.agent._human.commands.clock import StartCommand, StopCommand, clock_action_event
 from inspect_ai.agent._human.commands.command import HumanAgentCommand
@@ -46,9 +54,6 @@ from inspect_ai.util import SandboxConnection, display_type, input_panel, sandbo
 from inspect_ai.util._sandbox.events import SandboxEnvironmentProxy
 from inspect_ai.util._sandbox.service import sandbox_service
 from pydantic import JsonValue
-
-from inspect_ai._util.format import format_progress_time
-from inspect_ai._util.working import SampleWait, add_sample_wait, sample_timing, untracked_sandbox_execs
 
 SOURCE = "rdbench_human"
 NOTICE_FILE = "/var/tmp/rdbench-notice.txt"
@@ -183,7 +188,9 @@ class _Status(StatusCommand):
 
 
 class _Submit(SubmitCommand):
-    def __init__(self, record_session: bool, clock: Callable[[], HumanClock], how: str = "submit") -> None:
+    def __init__(
+        self, record_session: bool, clock: Callable[[], HumanClock], how: str = "submit"
+    ) -> None:
         super().__init__(record_session)
         self._clock = clock
         self._how = how
@@ -194,11 +201,11 @@ class _Submit(SubmitCommand):
         async def submit(answer: str | None = None) -> None:
             clock = self._clock()
             if state.answer is not None:
-                return None  # a second submit (or quit) changes nothing
+                return  # a second submit (or quit) changes nothing
             await end(answer)  # type: ignore[call-arg]
             clock.ended_by = clock.ended_by or self._how
             clock.sync()
-            return None
+            return
 
         return submit
 
@@ -233,7 +240,10 @@ class _Score(ScoreCommand):
                     from inspect_ai.log._transcript import transcript
 
                     transcript().info(f"task score failed: {ex!r}", source=SOURCE)
-                    return f"Scoring failed ({type(ex).__name__}: {ex}). Nothing was recorded; your attempt continues."
+                    return (
+                        f"Scoring failed ({type(ex).__name__}: {ex}). "
+                        "Nothing was recorded; your attempt continues."
+                    )
                 human_s = state.time
                 state.scorings.append(IntermediateScoring(time=human_s, scores=scores))
             return _render_score(scores[0], human_s) + "\n" + self._clock().budget_line() + "\n"
@@ -253,12 +263,13 @@ def _render_score(score: Any, human_s: float) -> str:
     if not visible:
         return f"Your submission is valid ({at}). This task does not reveal scores before the end."
     value = float(score.value) if isinstance(score.value, (int, float)) else math.nan
-    return (
-        f"Score: {value:.4f} (0 = starting solution, 1 = reference; raw {metadata.get('raw')}) {at}."
-    )
+    scale = "0 = starting solution, 1 = reference"
+    return f"Score: {value:.4f} ({scale}; raw {metadata.get('raw')}) {at}."
 
 
-async def score_on_human_clock(conversation: AgentState, human_time: Callable[[], float]) -> list[Any]:
+async def score_on_human_clock(
+    conversation: AgentState, human_time: Callable[[], float]
+) -> list[Any]:
     """Score the current sample as an intermediate score stamped with the human clock.
 
     Does what `inspect_ai.scorer.score()` does (run the task's scorers, record one
@@ -365,7 +376,9 @@ def human_baseline_agent(
                     return await _run(state, connection, panel)
             return await _run(state, connection, ConsoleView())
 
-    async def _run(state: AgentState, connection: SandboxConnection, view: HumanAgentView) -> AgentState:
+    async def _run(
+        state: AgentState, connection: SandboxConnection, view: HumanAgentView
+    ) -> AgentState:
         instructions = "\n\n".join(message.text for message in state.messages).strip()
         human = HumanAgentState(instructions=instructions)
         clock = HumanClock(human, budget_s, warn_fraction)
@@ -395,7 +408,9 @@ def human_baseline_agent(
             await install_human_agent(None, commands, BASHRC, record_session)
         view.connect(connection)
         _write_connect_file(connect_file, connection, "running", budget_s)
-        store().set(BUDGET_KEY, {"budget_s": budget_s, "warn_at_s": clock.warn_at_s, "ended_by": None})
+        store().set(
+            BUDGET_KEY, {"budget_s": budget_s, "warn_at_s": clock.warn_at_s, "ended_by": None}
+        )
 
         def completed() -> bool:
             clock.sync()
@@ -411,7 +426,11 @@ def human_baseline_agent(
             async with anyio.create_task_group() as tg:
                 tg.start_soon(watch_budget)
                 await sandbox_service(
-                    name="human_agent", methods=methods, until=completed, sandbox=sandbox(), user=None
+                    name="human_agent",
+                    methods=methods,
+                    until=completed,
+                    sandbox=sandbox(),
+                    user=None,
                 )
                 tg.cancel_scope.cancel()
 
@@ -432,7 +451,7 @@ def human_baseline_agent(
     return execute
 
 
-async def _check_budget(clock: HumanClock, submit: "_Submit") -> None:
+async def _check_budget(clock: HumanClock, submit: _Submit) -> None:
     """Warn at the warning threshold; end the attempt when the budget is used up."""
     from inspect_ai.log._transcript import transcript
 
@@ -451,7 +470,9 @@ async def _check_budget(clock: HumanClock, submit: "_Submit") -> None:
         clock.sync()
         clock_action_event("stop", clock.state)
         transcript().info({"action": "budget_exhausted", "used_s": round(used, 1)}, source=SOURCE)
-        await _notify("rdbench: the time budget is used up. Your workspace is being scored as it is now.")
+        await _notify(
+            "rdbench: the time budget is used up. Your workspace is being scored as it is now."
+        )
         # the session logs are read now, as `task submit` would
         await submit.service(clock.state)("")
 
@@ -464,7 +485,9 @@ async def _notify(message: str) -> None:
         pass
 
 
-def _write_connect_file(path: str | None, connection: SandboxConnection, status: str, budget_s: float) -> None:
+def _write_connect_file(
+    path: str | None, connection: SandboxConnection, status: str, budget_s: float
+) -> None:
     if path is None:
         return
     Path(path).parent.mkdir(parents=True, exist_ok=True)
@@ -476,7 +499,7 @@ def _write_connect_file(path: str | None, connection: SandboxConnection, status:
                 "command": connection.command,
                 "type": connection.type,
                 "budget_s": budget_s,
-                "updated_at": datetime.now(timezone.utc).isoformat(),
+                "updated_at": datetime.now(UTC).isoformat(),
                 "pid": os.getpid(),
             },
             indent=2,

@@ -23,7 +23,7 @@ import shutil
 import sys
 import tempfile
 from pathlib import Path
-from typing import Literal, Union, overload
+from typing import Literal, overload
 
 from inspect_ai.util import SandboxConnection, SandboxEnvironment, sandboxenv
 from inspect_ai.util._sandbox.environment import SandboxEnvironmentConfigType
@@ -35,6 +35,7 @@ PROVIDER_NAME = "rdbench_human_local"
 
 # Host paths hidden behind private directories (the human agent writes under them).
 _PRIVATE_MOUNTS = ("opt", "var_tmp", "home")
+
 
 def _home() -> str:
     # The human agent finds the home by the uid's passwd entry, not $HOME.
@@ -77,7 +78,9 @@ class HumanLocalSandbox(LocalSandboxEnvironment):
 
     def __init__(self) -> None:
         super().__init__()
-        self._private = tempfile.TemporaryDirectory(prefix="rdbench-human-", ignore_cleanup_errors=True)
+        self._private = tempfile.TemporaryDirectory(
+            prefix="rdbench-human-", ignore_cleanup_errors=True
+        )
         root = Path(self._private.name)
         for name in _PRIVATE_MOUNTS:
             (root / name).mkdir(mode=0o755)
@@ -131,7 +134,7 @@ class HumanLocalSandbox(LocalSandboxEnvironment):
     async def read_file(self, file: str, text: Literal[False]) -> bytes: ...
 
     @override
-    async def read_file(self, file: str, text: bool = True) -> Union[str | bytes]:
+    async def read_file(self, file: str, text: bool = True) -> str | bytes:
         return await super().read_file(self._host_path(file), text)  # type: ignore[call-overload]
 
     def _host_path(self, file: str) -> str:

@@ -37,7 +37,9 @@ def extract_sessions(log_file: str | Path, dest: str | Path) -> list[Path]:
     try:
         log = read_eval_log(str(log_file))
     except Exception as ex:  # zip/zstd/JSON errors all mean "cannot read"
-        raise RecordsError(f"{log_file}: cannot read Inspect log ({type(ex).__name__}: {ex})") from None
+        raise RecordsError(
+            f"{log_file}: cannot read Inspect log ({type(ex).__name__}: {ex})"
+        ) from None
     outputs: list[Path] = []
     for sample in log.samples or []:
         sessions = (sample.store or {}).get(SESSIONS_KEY) or {}
