@@ -102,3 +102,9 @@ def test_same_log_twice_is_an_error(eval_logs):
 def test_empty_directory_is_an_error(tmp_path):
     with pytest.raises(RecordsError, match="no Inspect logs"):
         load_attempts([tmp_path])
+
+
+def test_progress_bar_path_reads_the_same(eval_logs):
+    quiet, _, _ = load_attempts([eval_logs["agent"], eval_logs["human"]], progress=False)
+    shown, _, _ = load_attempts([eval_logs["agent"], eval_logs["human"]], progress=True)
+    pd.testing.assert_frame_equal(quiet, shown)

@@ -118,3 +118,17 @@ def test_agent_vs_human_budgets():
     human = out[out["is_human"]].set_index("budget_s")
     assert human.loc[1800, "score"] == pytest.approx(0.5)  # mean of 0.4, 0.6 by 30 min
     assert human.loc[7200, "score"] == pytest.approx(0.8)
+
+
+def test_human_rows_use_the_agents_tasks_and_count_unknown_scores():
+    rows = [
+        ("a1", "A", False, "t1", 1800, 1800, 0.4),
+        ("a2", "A", False, "t1", 1800, 1800, 0.6),
+        ("h1", "human", True, "t1", None, 7200, 0.8),  # no trajectory: unknown before 2h
+        ("h2", "human", True, "t2", None, 600, 1.0),  # a task no agent row covers
+    ]
+    out = agent_vs_human(_attempts(rows), None, [1800, 7200], [1800], n_bootstrap=50)
+    human = out[out["is_human"]].set_index("budget_s")
+    assert human.loc[1800, "n_tasks"] == 0 and human.loc[1800, "n_unknown"] == 1
+    assert np.isnan(human.loc[1800, "score"])
+    assert human.loc[7200, "score"] == pytest.approx(0.8) and human.loc[7200, "n_tasks"] == 1

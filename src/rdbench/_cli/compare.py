@@ -86,6 +86,12 @@ def compare(inputs, budgets, attempt_lengths, floor, truncate_longer, all_tasks,
             )
             score = "-" if row.score != row.score else f"{row.score:.3f}"
             ci = "" if row.score_low != row.score_low else f"[{row.score_low:.3f}, {row.score_high:.3f}]"
+            if row.is_human and row.n_unknown:
+                shorts.append(
+                    f"{format_duration(budget)} human: {row.n_unknown} attempt(s) without a "
+                    "score trajectory were still running at this budget (score unknown, "
+                    "left out)"
+                )
             if row.n_tasks_short:
                 shorts.append(
                     f"{format_duration(budget)} {row.agent} {attempts_text}: "
@@ -104,7 +110,7 @@ def compare(inputs, budgets, attempt_lengths, floor, truncate_longer, all_tasks,
         out.add_section()
     console.print(out)
     if shorts:
-        console.print("'short' = tasks with fewer attempts than k (reported, not averaged):")
+        console.print("Notes ('short' = tasks with fewer attempts than k: reported, not averaged):")
         for line in shorts:
             console.print(f"  {line}", highlight=False)
     if csv_out:

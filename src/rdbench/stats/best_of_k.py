@@ -333,14 +333,17 @@ def agent_vs_human(
         attempt_lengths_s: agent attempt lengths ``t`` in seconds.
         floor: clip scores at 0 (see :func:`best_of_k_by_task`).
         truncate_longer: also use longer agent attempts cut at ``t``.
-        common_tasks: when there are both, restrict agents and humans to the tasks both
-            attempted, so the rows are comparable (``n_tasks`` shows what each row used).
+        common_tasks: when there are both, restrict agents to the tasks humans attempted,
+            and the human row of each budget to the tasks the agent rows of that budget
+            cover, so the rows are comparable (``n_tasks`` shows what each row used).
         n_bootstrap, seed, confidence: the task bootstrap.
 
     Returns:
         Long DataFrame: ``budget_s, agent, is_human, attempt_length_s, k, score,
-        score_low, score_high, n_tasks, n_tasks_short, tasks_short, n_attempts``.
-        Human rows have ``attempt_length_s = budget_s`` and ``k = 1``.
+        score_low, score_high, n_tasks, n_tasks_short, tasks_short, n_attempts,
+        n_unknown``. Human rows have ``attempt_length_s = budget_s``, ``k = 1`` and
+        ``n_unknown`` = human attempts whose score at the budget is unknown (no
+        trajectory, still running).
     """
     trajectories = trajectories if trajectories is not None else pd.DataFrame(
         {"attempt_id": pd.Series(dtype="string"), "working_s": pd.Series(dtype=float),
@@ -355,6 +358,7 @@ def agent_vs_human(
     rows = []
     rng_seed = seed
     for budget in budgets_s:
+        budget_tasks: set[str] = set()
         for length in attempt_lengths_s:
             if length > budget * (1 + _LENGTH_TOL):
                 continue
@@ -364,6 +368,7 @@ def agent_vs_human(
             )
             if pool.empty:
                 continue
+            budget_tasks |= set(pool["task_id"].astype(str))
             table = best_of_k(
                 pool, [k], floor=floor, n_bootstrap=n_bootstrap, seed=rng_seed,
                 confidence=confidence,
@@ -384,16 +389,21 @@ def agent_vs_human(
                         "n_tasks_short": row.n_tasks_short,
                         "tasks_short": row.tasks_short,
                         "n_attempts": int(counts.get(row.agent, 0)),
+                        "n_unknown": 0,
                     }
                 )
-        if len(humans):
+        budget_humans = humans
+        if common_tasks and budget_tasks:
+            # Compare on the tasks the agents' rows at this budget cover.
+            budget_humans = humans[humans["task_id"].astype(str).isin(budget_tasks)]
+        if len(budget_humans):
             summary = score_at_time_summary(
-                humans, trajectories, [budget], n_bootstrap=n_bootstrap, seed=rng_seed,
-                confidence=confidence,
+                budget_humans, trajectories, [budget], n_bootstrap=n_bootstrap,
+                seed=rng_seed, confidence=confidence,
             )
             if floor:
                 # Floor per attempt, then average: recompute on clipped scores.
-                long = score_at_time(humans, trajectories, [budget])
+                long = score_at_time(budget_humans, trajectories, [budget])
                 long["score"] = long["score"].clip(lower=0.0)
                 per_task = long.dropna(subset=["score"]).groupby("task_id")["score"].mean()
                 lo, hi = _bootstrap_mean_ci(
@@ -415,9 +425,10 @@ def agent_vs_human(
                         "n_tasks_short": 0,
                         "tasks_short": "",
                         "n_attempts": row.n_attempts,
+                        "n_unknown": row.n_unknown,
                     }
                 )
         rng_seed += 1
     cols = ["budget_s", "agent", "is_human", "attempt_length_s", "k", "score", "score_low",
-            "score_high", "n_tasks", "n_tasks_short", "tasks_short", "n_attempts"]
+            "score_high", "n_tasks", "n_tasks_short", "tasks_short", "n_attempts", "n_unknown"]
     return pd.DataFrame(rows, columns=cols)
