@@ -1,0 +1,362 @@
+"""`rdbench run`: agent attempts on task families, as a resumable Inspect eval set.
+
+One Inspect task per family (its selected variants are the samples); repeated attempts are
+Inspect epochs. `--attempt-length 30m --total-budget 8h` runs k = 8h // 30m = 16 attempts
+per task, which the analysis reads as best-of-k. Re-running the same command on the same
+log dir resumes: finished attempts are never redone.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import click
+
+from rdbench.errors import UserError
+
+DEFAULT_MODEL = "rdbench-local/smollm2-135m"
+
+
+def attempts_for_budget(attempt_length_s: float, total_budget_s: float) -> int:
+    """Return k = total // length, the number of attempts per task under a total budget.
+
+    Raises:
+        UserError: the total budget is shorter than one attempt.
+    """
+    k = int(total_budget_s // attempt_length_s)
+    if k < 1:
+        raise UserError(
+            f"--total-budget ({total_budget_s:.0f}s) is shorter than one attempt "
+            f"(--attempt-length {attempt_length_s:.0f}s)"
+        )
+    return k
+
+
+@click.command("run")
+@click.option("--model", "model", default=DEFAULT_MODEL, show_default=True,
+              help="provider/model, e.g. anthropic/claude-sonnet-4-5, openai/gpt-4.1, "
+                   "google/gemini-2.5-pro, ollama/llama3.1, vllm/..., rdbench-local/smollm2-135m.")
+@click.option("--tasks", "tasks", required=True,
+              help="Comma-separated families or family/variant task ids.")
+@click.option("--attempts", type=click.IntRange(min=1), default=None,
+              help="Independent attempts per task (Inspect epochs). Default 1, or "
+                   "total-budget // attempt-length.")
+@click.option("--budget", "--attempt-length", "attempt_length", default=None,
+              help="Working-time budget of one attempt: 30m, 2h, 90s (bare number: minutes). "
+                   "Default: each task's own budget.")
+@click.option("--total-budget", default=None,
+              help="Total working time per task; with --attempt-length runs "
+                   "k = total // length attempts per task (for best-of-k).")
+@click.option("--log-dir", required=True, type=click.Path(file_okay=False, path_type=Path),
+              help="Where the eval set's logs go; re-running on it resumes.")
+@click.option("--sandbox", type=click.Choice(["bwrap", "local", "docker"]), default="bwrap",
+              show_default=True, help="Sandbox of each attempt (local gives no isolation).")
+@click.option("--scaffold", default=None,
+              help="Agent scaffold settings (react, react-compact, react-minimal, small-model). "
+                   "Default: react (small-model for rdbench-local models).")
+@click.option("--agent", "agent_label", default=None,
+              help="Agent label in the records (default: the model name).")
+@click.option("--token-limit", type=click.IntRange(min=1), default=None,
+              help="Token budget of one attempt.")
+@click.option("--message-limit", type=click.IntRange(min=1), default=None,
+              help="Message budget of one attempt.")
+@click.option("--max-samples", type=click.IntRange(min=1), default=None,
+              help="Attempts run at once (default: Inspect's).")
+@click.option("--prices", type=click.Path(dir_okay=False, exists=True, path_type=Path),
+              default=None, help="YAML price table laid over the shipped one (USD per Mtok).")
+@click.option("--display", type=click.Choice(["full", "rich", "plain", "log", "none"]),
+              default=None, help="Inspect's progress display (default: Inspect's).")
+def run(
+    model: str,
+    tasks: str,
+    attempts: int | None,
+    attempt_length: str | None,
+    total_budget: str | None,
+    log_dir: Path,
+    sandbox: str,
+    scaffold: str | None,
+    agent_label: str | None,
+    token_limit: int | None,
+    message_limit: int | None,
+    max_samples: int | None,
+    prices: Path | None,
+    display: str | None,
+) -> None:
+    """Run agent attempts on tasks through Inspect's eval set (resumable).
+
+    \b
+    Examples:
+      rdbench run --model anthropic/claude-sonnet-4-5 --tasks optimize_kernel \\
+          --attempt-length 30m --total-budget 8h --log-dir logs/sonnet
+      rdbench run --model rdbench-local/smollm2-135m --tasks optimize_kernel \\
+          --budget 5m --message-limit 20 --log-dir logs/local
+    """
+    plan = plan_run(
+        model=model, tasks=tasks, attempts=attempts, attempt_length=attempt_length,
+        total_budget=total_budget, sandbox=sandbox, scaffold=scaffold,
+        agent_label=agent_label, prices=prices,
+    )
+    logs = execute_run(
+        plan, log_dir=log_dir, token_limit=token_limit, message_limit=message_limit,
+        max_samples=max_samples, display=display,
+    )
+    print_summary(logs, log_dir)
+
+
+# -- planning -------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class RunPlan:
+    """Everything `rdbench run` decided before starting the eval set."""
+
+    model: str
+    selection: list[tuple[Any, list[Any]]]  # (family, variants)
+    epochs: int
+    attempt_length_s: float | None
+    total_budget_s: float | None
+    sandbox: str
+    settings: Any
+    agent_label: str
+    prices: dict[str, float] | None
+
+
+def plan_run(
+    *,
+    model: str,
+    tasks: str,
+    attempts: int | None = None,
+    attempt_length: str | None = None,
+    total_budget: str | None = None,
+    sandbox: str = "bwrap",
+    scaffold: str | None = None,
+    agent_label: str | None = None,
+    prices: Path | None = None,
+    check_model_now: bool = True,
+) -> RunPlan:
+    """Resolve and check every option of a run; nothing is started.
+
+    Returns:
+        The run plan.
+
+    Raises:
+        UserError: a bad task, duration, budget combination, scaffold, price file, model
+            name, missing provider package or API key (one line each).
+    """
+    from rdbench._cli._durations import parse_duration
+    from rdbench.agents.pricing import load_prices, price_for
+    from rdbench.agents.settings import get_scaffold
+    from rdbench.tasks.loader import select_variants
+
+    selectors = [s.strip() for s in tasks.split(",") if s.strip()]
+    if not selectors:
+        raise UserError("--tasks is empty: give e.g. optimize_kernel or optimize_kernel/main")
+    selection: dict[str, tuple[Any, list[Any]]] = {}
+    for family, variant in select_variants(selectors):
+        selection.setdefault(family.name, (family, []))[1].append(variant)
+
+    length_s = parse_duration(attempt_length) if attempt_length is not None else None
+    total_s = parse_duration(total_budget) if total_budget is not None else None
+    if total_s is not None:
+        if length_s is None:
+            raise UserError("--total-budget needs --attempt-length (k = total // length)")
+        k = attempts_for_budget(length_s, total_s)
+        if attempts is not None and attempts != k:
+            raise UserError(
+                f"--attempts {attempts} contradicts --total-budget // --attempt-length = {k}; "
+                "give one or the other"
+            )
+        epochs = k
+    else:
+        epochs = attempts or 1
+
+    default_scaffold = "small-model" if model.startswith("rdbench-local/") else "react"
+    settings = get_scaffold(scaffold or default_scaffold).with_attempt_length(length_s)
+    price = price_for(model, load_prices(prices))
+    if sandbox == "bwrap":
+        _check_bwrap()
+    if check_model_now:
+        from rdbench.agents.providers import check_model
+
+        check_model(model)
+    return RunPlan(
+        model=model,
+        selection=list(selection.values()),
+        epochs=epochs,
+        attempt_length_s=length_s,
+        total_budget_s=total_s,
+        sandbox=sandbox,
+        settings=settings,
+        agent_label=agent_label or model,
+        prices=price,
+    )
+
+
+def _check_bwrap() -> None:
+    import shutil
+
+    from rdbench.errors import SandboxUnavailable
+
+    if shutil.which("bwrap") is None:
+        raise SandboxUnavailable(
+            "bwrap is not installed: apt-get install bubblewrap (or use --sandbox docker)"
+        )
+
+
+def build_tasks(
+    plan: RunPlan, token_limit: int | None = None, message_limit: int | None = None
+) -> list[Any]:
+    """Return one Inspect Task per family of the plan, with the scaffold and its metadata."""
+    from rdbench.agents import rdbench_agent
+    from rdbench.tasks.inspect_adapter import family_task
+
+    metadata = {
+        "rdbench_agent": plan.agent_label,
+        "rdbench_scaffold": plan.settings.label,
+        "rdbench_scaffold_settings": plan.settings.as_dict(),
+        "rdbench_is_human": False,
+        "rdbench_attempts_per_task": plan.epochs,
+        "rdbench_total_budget_s": plan.total_budget_s,
+        "rdbench_prices": {plan.model: plan.prices} if plan.prices is not None else {},
+    }
+    built = []
+    for family, variants in plan.selection:
+        built.append(
+            family_task(
+                family,
+                variants=variants,
+                solver=rdbench_agent(score_visible=family.score_visible, settings=plan.settings),
+                sandbox_spec=plan.sandbox,
+                time_limit=int(plan.attempt_length_s) if plan.attempt_length_s else None,
+                epochs=plan.epochs,
+                token_limit=token_limit,
+                message_limit=message_limit,
+                metadata=metadata,
+            )
+        )
+    return built
+
+
+def execute_run(
+    plan: RunPlan,
+    *,
+    log_dir: Path,
+    token_limit: int | None = None,
+    message_limit: int | None = None,
+    max_samples: int | None = None,
+    display: str | None = None,
+    model_args: dict[str, Any] | None = None,
+) -> list[Any]:
+    """Run (or resume) the plan's eval set in `log_dir`.
+
+    Returns:
+        The eval set's logs (one per family).
+
+    Raises:
+        UserError: the eval set did not complete (names the log dir to re-run on).
+    """
+    from inspect_ai import eval_set
+
+    from rdbench.agents.pricing import register_prices
+
+    if plan.prices is not None:
+        register_prices(plan.model, plan.prices)
+    tasks = build_tasks(plan, token_limit, message_limit)
+    log_dir.mkdir(parents=True, exist_ok=True)
+    success, logs = eval_set(
+        tasks,
+        log_dir=str(log_dir),
+        model=plan.model,
+        model_args=model_args or {},
+        max_samples=max_samples,
+        display=display,  # type: ignore[arg-type]
+        # An attempt that crashes is an error in the log, counted by the analysis; do not
+        # silently retry it with a fresh budget.
+        retry_attempts=0,
+        fail_on_error=False,
+    )
+    if not success:
+        raise UserError(
+            f"the eval set in {log_dir} did not complete; re-run the same command to resume"
+        )
+    return list(logs)
+
+
+# -- the summary ----------------------------------------------------------------------------------
+def summarize_logs(logs: list[Any]) -> list[dict[str, Any]]:
+    """Return one summary row per log: task, attempts, mean/best score, tokens, cost.
+
+    Returns:
+        Rows with keys `task`, `model`, `attempts`, `valid`, `mean`, `best`, `tokens`,
+        `cost_usd` (NaN where unknown), `log`.
+    """
+    from inspect_ai.log import read_eval_log_sample_summaries
+
+    from rdbench.agents.pricing import usage_cost
+
+    rows = []
+    for log in logs:
+        summaries = read_eval_log_sample_summaries(log.location)
+        prices = (log.eval.metadata or {}).get("rdbench_prices", {}).get(str(log.eval.model))
+        scores, tokens, cost = [], 0, 0.0
+        cost_known = True
+        for summary in summaries:
+            final = (summary.scores or {}).get("rdbench_scorer")
+            value = float(final.value) if final is not None and _is_number(final.value) else math.nan
+            scores.append(value)
+            for usage in (summary.model_usage or {}).values():
+                tokens += int(usage.total_tokens or 0)
+                if usage.total_cost is not None:
+                    cost += float(usage.total_cost)
+                elif prices is not None:
+                    cost += usage_cost(usage, prices)
+                else:
+                    cost_known = False
+        valid = [s for s in scores if math.isfinite(s)]
+        rows.append(
+            {
+                "task": str(log.eval.task).split("/")[-1],
+                "model": str(log.eval.model),
+                "attempts": len(summaries),
+                "valid": len(valid),
+                "mean": sum(valid) / len(valid) if valid else math.nan,
+                "best": max(valid) if valid else math.nan,
+                "tokens": tokens,
+                "cost_usd": cost if cost_known else math.nan,
+                "log": log.location,
+            }
+        )
+    return rows
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+def print_summary(logs: list[Any], log_dir: Path) -> None:
+    """Print the run's summary table, the log dir and how to open the transcripts."""
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(title="rdbench run")
+    for column, justify in (
+        ("task", "left"), ("model", "left"), ("attempts", "right"), ("valid", "right"),
+        ("mean score", "right"), ("best score", "right"), ("tokens", "right"),
+        ("cost (USD)", "right"),
+    ):
+        table.add_column(column, justify=justify)  # type: ignore[arg-type]
+
+    def fmt(x: float, spec: str) -> str:
+        return format(x, spec) if math.isfinite(x) else "-"
+
+    for row in summarize_logs(logs):
+        table.add_row(
+            row["task"], row["model"], str(row["attempts"]), str(row["valid"]),
+            fmt(row["mean"], ".3f"), fmt(row["best"], ".3f"), f"{row['tokens']:,}",
+            fmt(row["cost_usd"], ".4f"),
+        )
+    console = Console()
+    console.print(table)
+    console.print(f"logs: {log_dir}")
+    console.print(f"transcripts: inspect view --log-dir {log_dir}")

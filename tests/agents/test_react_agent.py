@@ -1,0 +1,56 @@
+"""rdbench's react scaffold driven by a scripted mock model on optimize_kernel."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+from inspect_ai import eval as inspect_eval
+from inspect_ai.model import get_model
+
+from rdbench.agents import rdbench_agent
+from rdbench.tasks.inspect_adapter import family_task
+from rdbench.tasks.loader import load_families
+
+from conftest import scripted_attempt
+
+
+def _score_events(sample):
+    return [e for e in sample.events if getattr(e, "event", None) == "score"]
+
+
+@pytest.mark.parametrize("sandbox", ["local"])
+def test_bash_score_twice_submit_on_optimize_kernel(tmp_path, fast_solution_steps, sandbox):
+    family = load_families(["optimize_kernel"])[0]
+    model = get_model("mockllm/model", custom_outputs=scripted_attempt(fast_solution_steps))
+    task = family_task(
+        family, solver=rdbench_agent(), sandbox_spec=sandbox, time_limit=600,
+        metadata={"rdbench_agent": "scripted", "rdbench_scaffold": "react-v1"},
+    )
+    log = inspect_eval(task, model=model, log_dir=str(tmp_path), display="none")[0]
+    assert log.status == "success", log.error
+    sample = log.samples[0]
+    assert sample.error is None, sample.error
+
+    intermediate = [e for e in _score_events(sample) if e.intermediate]
+    assert len(intermediate) == 2
+    first, second = intermediate
+    assert first.working_start < second.working_start
+    for event in intermediate:
+        assert event.score.metadata["valid"] is True
+        assert 0.5 < event.score.value < 2.0  # the reference normalizes to about 1
+
+    final = sample.scores["rdbench_scorer"]
+    trajectory = final.metadata["trajectory"]
+    assert [p["working_s"] for p in trajectory] == sorted(p["working_s"] for p in trajectory)
+    assert final.metadata["final_score_policy"] == "best"
+    best = max(p["score"] for p in trajectory)
+    assert final.value >= best - 1e-9
+    assert final.metadata["normalized"] == pytest.approx(final.value)
+    assert math.isfinite(final.value)
+
+    # The prompt told the agent its real budget (the working limit).
+    system = sample.messages[0]
+    assert system.role == "system" and "10 minutes of working time" in system.text
+    usage = sample.model_usage["mockllm/model"]
+    assert usage.input_tokens == 5 * 1000 and usage.output_tokens == 5 * 100
