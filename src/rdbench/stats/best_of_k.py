@@ -62,10 +62,9 @@ def expected_max_of_k(scores: Sequence[float] | np.ndarray, k: int) -> float:
 
 
 def _bootstrap_mean_ci(values: np.ndarray, n_bootstrap: int, rng, confidence: float):
-    if values.size == 0:
+    # A single task (or no bootstrap) gives no interval rather than a zero-width one.
+    if values.size < 2 or n_bootstrap <= 0:
         return np.nan, np.nan
-    if n_bootstrap <= 0 or values.size == 1:
-        return (np.nan, np.nan) if values.size == 1 else (np.nan, np.nan)
     idx = rng.integers(0, values.size, size=(n_bootstrap, values.size))
     means = values[idx].mean(axis=1)
     lo = (1 - confidence) / 2
