@@ -251,7 +251,9 @@ def fit_horizons(
         b_int = boot.intercept.reshape(n_bootstrap, n_agents)
         b_slope = boot.slope.reshape(n_bootstrap, n_agents)
         b_status = boot.status.reshape(n_bootstrap, n_agents)
+        n_unconverged = int((~boot.converged).sum())
     else:
+        n_unconverged = 0
         b_int = b_slope = np.zeros((0, n_agents))
         b_status = np.zeros((0, n_agents), dtype=np.int8)
     b_p50 = _p_from_fit(b_int, b_slope, b_status, 0.5)
@@ -316,6 +318,11 @@ def fit_horizons(
                 "n_boot_all_success": int((b_status[:, a] == ALL_SUCCESS).sum()),
                 "note": note,
             }
+        )
+    if n_unconverged or not point.converged.all():
+        warnings.append(
+            f"{n_unconverged + int((~point.converged).sum())} fits did not converge in "
+            "100 Newton iterations (regularization 0 on separable data?)"
         )
     table = pd.DataFrame(rows)
     for col in ("p50_low", "p50_high", "p80_low", "p80_high"):
