@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import shutil
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 
 import pytest
 
@@ -50,3 +51,18 @@ async def fresh_sandbox(anyio_backend: str) -> AsyncIterator[object]:
     )
     yield sandbox
     await stop_sandbox(envs)
+
+
+@asynccontextmanager
+async def _open_sandbox(config: BwrapConfig | None = None) -> AsyncIterator[object]:
+    envs, sandbox = await start_sandbox(config)
+    try:
+        yield sandbox
+    finally:
+        await stop_sandbox(envs)
+
+
+@pytest.fixture
+def open_sandbox() -> Callable[..., AbstractAsyncContextManager[object]]:
+    """`async with open_sandbox(config) as sandbox:` starts and always destroys a sandbox."""
+    return _open_sandbox

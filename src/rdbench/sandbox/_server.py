@@ -37,6 +37,8 @@ import time
 
 PR_SET_DUMPABLE = 4
 PR_SET_CHILD_SUBREAPER = 36
+PR_CAPBSET_DROP = 24
+PR_SET_NO_NEW_PRIVS = 38
 SANDBOX_UID = 1000
 
 _libc = ctypes.CDLL(None, use_errno=True)
@@ -294,6 +296,18 @@ def _set_loopback(up: bool) -> None:
         fcntl.ioctl(s, siocsifflags, struct.pack("16sH14x", b"lo", flags))
 
 
+def _disable_user_namespaces() -> None:
+    """Forbid nested user namespaces: kernel attack surface that no task needs.
+
+    Needs CAP_SYS_RESOURCE in our user namespace (bwrap is asked to keep it for us).
+    """
+    try:
+        with open("/proc/sys/user/max_user_namespaces", "w") as f:
+            f.write("0")
+    except OSError:
+        pass
+
+
 def _setup_as_namespace_root(settings: dict) -> None:
     """Finish the sandbox while still root *inside* its user namespace, then drop to uid 1000.
 
@@ -309,12 +323,11 @@ def _setup_as_namespace_root(settings: dict) -> None:
             os.chmod(path, 0o1777)
     if settings["network"] == "none":
         _set_loopback(False)
-    try:
-        # no nested user namespaces: they are kernel attack surface no task needs
-        with open("/proc/sys/user/max_user_namespaces", "w") as f:
-            f.write("0")
-    except OSError:
-        pass
+    _disable_user_namespaces()
+    # no capability can ever come back: empty bounding set, no new privileges on exec
+    for cap in range(64):
+        _prctl(PR_CAPBSET_DROP, cap)
+    _prctl(PR_SET_NO_NEW_PRIVS, 1)
     os.setgroups([])
     os.setresgid(SANDBOX_UID, SANDBOX_UID, SANDBOX_UID)
     os.setresuid(SANDBOX_UID, SANDBOX_UID, SANDBOX_UID)

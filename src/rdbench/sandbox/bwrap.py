@@ -268,6 +268,8 @@ class BwrapSandbox:
         if as_root:
             # we write the uid/gid maps ourselves (see module docstring)
             args += ["--userns-block-fd", str(block_fd)]
+            # init needs it (as namespace root only) to forbid nested user namespaces
+            args += ["--cap-add", "CAP_SYS_RESOURCE"]
         else:
             args += ["--block-fd", str(block_fd), "--uid", str(SANDBOX_UID)]
             args += ["--gid", str(SANDBOX_UID), "--disable-userns"]

@@ -247,6 +247,10 @@ class BwrapSandboxEnvironment(SandboxEnvironment):
                 _close(fd)
         if final.get("error"):
             return self._exec_error(cmd, op["cwd"], final)
+        if final.get("lost"):
+            stderr = err.getvalue().decode("utf-8", errors="replace")
+            return ExecResult(False, 137, out.getvalue().decode("utf-8", errors="replace"),
+                              f"{stderr}\n[sandbox: {final['lost']}]\n")
         returncode = int(final["exit"])
         return ExecResult(
             success=returncode == 0,
@@ -272,7 +276,9 @@ class BwrapSandboxEnvironment(SandboxEnvironment):
         with anyio.move_on_after(timeout) as scope:
             first = await conn.reply()
             if first is None:
-                raise SandboxUnavailableError(f"sandbox {self.sandbox.id} stopped responding")
+                self._check_alive()
+                # init could not fork a supervisor: the sandbox is at its process limit
+                return {"lost": "the sandbox could not start the command (process limit?)"}
             if "error" in first:
                 return first
             async with anyio.create_task_group() as tg:
@@ -282,7 +288,9 @@ class BwrapSandboxEnvironment(SandboxEnvironment):
                 tg.start_soon(_drain, err_r, err)
                 reply = await conn.reply()
                 if reply is None:
-                    raise SandboxUnavailableError(f"sandbox {self.sandbox.id} stopped responding")
+                    self._check_alive()
+                    # the agent killed this command's supervisor (e.g. `kill -9 -1`)
+                    reply = {"lost": "the command's supervisor was killed"}
                 final = reply
         if scope.cancelled_caught:
             conn.send_kill()
@@ -290,6 +298,11 @@ class BwrapSandboxEnvironment(SandboxEnvironment):
                 await conn.reply()
             raise TimeoutError(f"command timed out after {timeout} seconds")
         return final
+
+    def _check_alive(self) -> None:
+        """Raise SandboxUnavailableError when the sandbox's init process is gone."""
+        if not self.sandbox.alive():
+            raise SandboxUnavailableError(f"sandbox {self.sandbox.id} is no longer running")
 
     def _exec_error(self, cmd: list[str], cwd: str, error: dict[str, Any]) -> ExecResult[str]:
         kind, message = error.get("error"), str(error.get("text") or error.get("message", ""))
