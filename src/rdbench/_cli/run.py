@@ -274,6 +274,7 @@ def execute_run(
         # An attempt that crashes is an error in the log, counted by the analysis; do not
         # silently retry it with a fresh budget.
         retry_attempts=0,
+        retry_immediate=False,
         fail_on_error=False,
     )
     if not success:

@@ -1,0 +1,160 @@
+"""`rdbench run`: option checks, k attempts per task under a total budget, resume, cost."""
+
+from __future__ import annotations
+
+import math
+import sys
+from pathlib import Path
+
+import pytest
+from inspect_ai.model import ChatMessageAssistant, ModelOutput, ModelUsage
+
+from rdbench._cli.run import attempts_for_budget, execute_run, plan_run, summarize_logs
+from rdbench.cli import main
+
+REFERENCE = Path(__file__).resolve().parents[2] / "src/rdbench/tasks/optimize_kernel/reference"
+
+
+def _call(tool: str, **arguments: object) -> ModelOutput:
+    output = ModelOutput.for_tool_call("mockllm/model", tool, arguments)
+    output.usage = ModelUsage(input_tokens=2000, output_tokens=500, total_tokens=2500)
+    return output
+
+
+def _write_reference() -> str:
+    return "\n".join(
+        f"cat > {name} <<'RDBENCH_EOF'\n{(REFERENCE / name).read_text()}RDBENCH_EOF"
+        for name in ("scan.c", "solution.py")
+    )
+
+
+class ScriptedModel:
+    """mockllm `custom_outputs`: each attempt writes the fast reference, then submits."""
+
+    def __init__(self) -> None:
+        self.calls = 0
+        self.steps = [_call("bash", command=_write_reference()), _call("submit", answer="done")]
+
+    def __call__(self, input, tools, tool_choice, config):  # noqa: A002 - Inspect's signature
+        self.calls += 1
+        turn = sum(isinstance(m, ChatMessageAssistant) for m in input)
+        return self.steps[min(turn, len(self.steps) - 1)].model_copy(deep=True)
+
+    def __repr__(self) -> str:  # stable across runs: part of the eval set's task identity
+        return "ScriptedModel()"
+
+
+def _error_line(capsys, argv: list[str]) -> str:
+    with pytest.raises(SystemExit) as exit_info:
+        main(argv)
+    assert exit_info.value.code == 2
+    err = capsys.readouterr().err.strip()
+    assert "\n" not in err and "Traceback" not in err
+    return err
+
+
+BASE = ["run", "--model", "mockllm/model", "--tasks", "optimize_kernel", "--sandbox", "local"]
+
+
+@pytest.mark.parametrize(
+    ("extra", "message"),
+    [
+        (["--budget", "soon"], "bad duration 'soon'"),
+        (["--attempt-length", "2h", "--total-budget", "1h"], "shorter than one attempt"),
+        (["--total-budget", "8h"], "--total-budget needs --attempt-length"),
+        (["--attempt-length", "30m", "--total-budget", "2h", "--attempts", "3"],
+         "contradicts --total-budget // --attempt-length = 4"),
+        (["--scaffold", "fancy"], "unknown scaffold 'fancy'"),
+    ],
+)
+def test_bad_options_fail_with_one_line(tmp_path, capsys, extra, message):
+    err = _error_line(capsys, [*BASE, "--log-dir", str(tmp_path / "logs"), *extra])
+    assert message in err
+    assert not (tmp_path / "logs").exists()  # nothing started
+
+
+def test_unknown_task_and_bad_model_fail_with_one_line(tmp_path, capsys):
+    log_dir = str(tmp_path / "logs")
+    err = _error_line(capsys, ["run", "--tasks", "no_such_family", "--log-dir", log_dir])
+    assert "unknown task family 'no_such_family'" in err
+    err = _error_line(capsys, ["run", "--model", "gpt4", "--tasks", "optimize_kernel",
+                               "--sandbox", "local", "--log-dir", log_dir])
+    assert "must be provider/name" in err
+
+
+def test_missing_provider_package_or_key_names_what_to_do(tmp_path, capsys, monkeypatch):
+    log_dir = str(tmp_path / "logs")
+    argv = ["run", "--tasks", "optimize_kernel", "--sandbox", "local", "--log-dir", log_dir]
+    import importlib.util
+
+    monkeypatch.delenv("ANTHROPIC_API_KEY", raising=False)
+    err = _error_line(capsys, [*argv, "--model", "anthropic/claude-sonnet-4-5"])
+    if importlib.util.find_spec("anthropic") is None:
+        assert "pip install anthropic" in err
+    else:
+        assert "set ANTHROPIC_API_KEY" in err
+    monkeypatch.setitem(sys.modules, "openai", None)  # as if the package were not installed
+    monkeypatch.setattr(importlib.util, "find_spec", lambda name, *a: None)
+    err = _error_line(capsys, [*argv, "--model", "ollama/llama3.1"])
+    assert "pip install openai" in err
+
+
+def test_bad_price_file_fails_with_one_line(tmp_path, capsys):
+    prices = tmp_path / "prices.yaml"
+    prices.write_text("mockllm/model: {input: cheap, output: 1}\n")
+    err = _error_line(capsys, [*BASE, "--log-dir", str(tmp_path / "l"), "--prices", str(prices)])
+    assert "input is not a number" in err
+
+
+def test_attempts_for_budget():
+    assert attempts_for_budget(1800, 8 * 3600) == 16
+    assert attempts_for_budget(1800, 3599) == 1
+
+
+def test_total_budget_gives_k_attempts_resumes_and_prices(tmp_path):
+    """k = 6m // 2m = 3 attempts per task; a second identical run does nothing new."""
+    prices = tmp_path / "prices.yaml"
+    prices.write_text("mockllm/model: {input: 3.0, output: 15.0}\n")
+    plan = plan_run(
+        model="mockllm/model", tasks="optimize_kernel", attempt_length="2m",
+        total_budget="6m", sandbox="local", scaffold="react", agent_label="scripted",
+        prices=prices,
+    )
+    assert plan.epochs == 3
+    log_dir = tmp_path / "logs"
+    model = ScriptedModel()
+    logs = execute_run(plan, log_dir=log_dir, model_args={"custom_outputs": model})
+    assert len(logs) == 1 and model.calls == 3 * 2
+
+    rows = summarize_logs(logs)
+    assert rows[0]["attempts"] == 3 and rows[0]["valid"] == 3
+    assert rows[0]["tokens"] == 3 * 2 * 2500
+    expected_cost = 3 * 2 * (2000 * 3.0 + 500 * 15.0) / 1e6
+    assert rows[0]["cost_usd"] == pytest.approx(expected_cost)
+    assert rows[0]["mean"] > 0.5  # the reference solution scores about 1
+
+    meta = logs[0].eval.metadata
+    assert meta["rdbench_scaffold"] == "react-v1"
+    assert meta["rdbench_scaffold_settings"]["attempt_length_s"] == 120
+    assert meta["rdbench_prices"]["mockllm/model"]["output"] == 15.0
+    assert meta["rdbench_attempts_per_task"] == 3
+
+    # The analysis reads the k attempts, with tokens and cost, as best-of-k.
+    from rdbench.records import read_eval_logs
+    from rdbench.stats.best_of_k import best_of_k_by_task
+
+    files = sorted(log_dir.glob("*.eval"))
+    attempts, _, _ = read_eval_logs(files)
+    assert len(attempts) == 3 and set(attempts["agent"]) == {"scripted"}
+    assert meta["rdbench_attempt_length_s"] == 120
+    assert attempts["tokens"].tolist() == [5000.0] * 3
+    assert attempts["cost_usd"].sum() == pytest.approx(expected_cost)
+    by_task = best_of_k_by_task(attempts, 3)
+    assert by_task["status"].tolist() == ["ok"] and math.isfinite(by_task["expected_max"].iloc[0])
+
+    # Re-running the same command resumes: nothing is executed or rewritten.
+    before = {p.name: p.stat().st_mtime_ns for p in log_dir.glob("*.eval")}
+    logs_again = execute_run(plan, log_dir=log_dir, model_args={"custom_outputs": model})
+    assert model.calls == 3 * 2
+    assert {p.name: p.stat().st_mtime_ns for p in log_dir.glob("*.eval")} == before
+    assert [Path(log.location).name for log in logs_again] == [Path(log.location).name for log in logs]
