@@ -85,7 +85,10 @@ def compare(inputs, budgets, attempt_lengths, floor, truncate_longer, all_tasks,
                 else f"{row.k} x {format_duration(row.attempt_length_s)}"
             )
             score = "-" if row.score != row.score else f"{row.score:.3f}"
-            ci = "" if row.score_low != row.score_low else f"[{row.score_low:.3f}, {row.score_high:.3f}]"
+            ci = (
+                "" if row.score_low != row.score_low
+                else f"[{row.score_low:.3f}, {row.score_high:.3f}]"
+            )
             if row.is_human and row.n_unknown:
                 shorts.append(
                     f"{format_duration(budget)} human: {row.n_unknown} attempt(s) without a "

@@ -114,6 +114,8 @@ def trend(p50_table, release_dates_path, threshold, n_bootstrap, seed, include_e
     With no P50_TABLE (or 'metr') the horizons are first computed from the public METR
     runs shipped with rdbench, and the trend uses their joint bootstrap.
     """
+    import pandas as pd
+
     from rdbench.stats import fit_trend
 
     thresholds = thresholds_minutes(threshold)
@@ -156,7 +158,7 @@ def trend(p50_table, release_dates_path, threshold, n_bootstrap, seed, include_e
     for row in merged.sort_values("release_date", na_position="last").itertuples():
         out.add_row(
             row.agent,
-            str(row.release_date.date()) if row.release_date == row.release_date and row.release_date is not None else "-",
+            str(row.release_date.date()) if pd.notna(row.release_date) else "-",
             fmt_minutes(row.p50),
             fmt_ci(getattr(row, "p50_low", float("nan")), getattr(row, "p50_high", float("nan"))),
             "yes" if row.used else f"no: {row.reason}",

@@ -202,7 +202,8 @@ def best_of_k(
                     "tasks_short": ",".join(short),
                 }
             )
-    cols = [*group_cols, "k", "score", "score_low", "score_high", "n_tasks", "n_tasks_short", "tasks_short"]
+    cols = [*group_cols, "k", "score", "score_low", "score_high", "n_tasks", "n_tasks_short",
+            "tasks_short"]
     return pd.DataFrame(rows, columns=cols)
 
 

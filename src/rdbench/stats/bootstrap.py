@@ -40,7 +40,8 @@ def resample_task_counts(
     """
     task_family = np.asarray(task_family)
     n_families = int(task_family.max()) + 1
-    family_counts = rng.multinomial(n_families, np.full(n_families, 1.0 / n_families), size=n_samples)
+    uniform = np.full(n_families, 1.0 / n_families)
+    family_counts = rng.multinomial(n_families, uniform, size=n_samples)
     family_size = np.bincount(task_family, minlength=n_families)
     counts = np.zeros((n_samples, task_family.size), dtype=np.int64)
     # Families of equal size share the same uniform probabilities: one vectorized
@@ -102,7 +103,8 @@ def resample_cell_weights(
     nonzero = np.flatnonzero(flat)
     per_draw_pair = np.repeat(nonzero, flat[nonzero])
     per_draw_cell = pair_cell[per_draw_pair]
-    pick = offsets[per_draw_cell] + (rng.random(per_draw_pair.size) * sizes[per_draw_cell]).astype(np.int64)
+    within = (rng.random(per_draw_pair.size) * sizes[per_draw_cell]).astype(np.int64)
+    pick = offsets[per_draw_cell] + within
     rows = order[pick]
     wy = np.bincount(per_draw_pair, weights=w[rows] * y[rows], minlength=flat.size)
     wn = np.bincount(per_draw_pair, weights=w[rows] * (1 - y[rows]), minlength=flat.size)

@@ -41,7 +41,9 @@ __all__ = [
 ]
 
 ScoreMode = Literal["binarized", "continuous"]
-STATUS_NAMES = {FITTED: "ok", NO_SUCCESS: "no_success", ALL_SUCCESS: "all_success", NO_DATA: "no_data"}
+STATUS_NAMES = {
+    FITTED: "ok", NO_SUCCESS: "no_success", ALL_SUCCESS: "all_success", NO_DATA: "no_data"
+}
 # METR's buckets for empirical success rates (minutes).
 DEFAULT_BINS_MINUTES = (1, 4, 16, 64, 256, 960, 2880)
 
@@ -396,7 +398,8 @@ def horizon_curves(
             high = np.nanquantile(curves, hi_q, axis=0)
         frames.append(
             pd.DataFrame(
-                {"agent": row.agent, "human_minutes": minutes, "p_success": p, "p_low": low, "p_high": high}
+                {"agent": row.agent, "human_minutes": minutes, "p_success": p,
+                 "p_low": low, "p_high": high}
             )
         )
     if not frames:
@@ -449,5 +452,6 @@ def empirical_success_rates(
     out["bin_high"] = edges[out["bin"] + 1]
     out["bin_mid"] = np.sqrt(out["bin_low"] * out["bin_high"])
     return out[
-        ["agent", "bin_low", "bin_high", "bin_mid", "n_runs", "n_tasks", "success_rate", "success_rate_unweighted"]
+        ["agent", "bin_low", "bin_high", "bin_mid", "n_runs", "n_tasks", "success_rate",
+         "success_rate_unweighted"]
     ]

@@ -60,7 +60,9 @@ def normalize_score(
         )
     t_start, t_ref = _t(np.array([start, reference], dtype=float), transform)
     if not np.isfinite(t_start) or not np.isfinite(t_ref):
-        raise ValueError(f"start/reference {start!r}/{reference!r} invalid for {transform} transform")
+        raise ValueError(
+            f"start/reference {start!r}/{reference!r} invalid for {transform} transform"
+        )
     values = _t(np.asarray(raw, dtype=float), transform)
     result = (values - t_start) / (t_ref - t_start)
     if isinstance(raw, pd.Series):

@@ -69,6 +69,9 @@ def simulate_runs(
             )
         )
     truth = pd.DataFrame(
-        {"agent": [f"agent{j:03d}" for j in range(intercepts.size)], "p50": np.exp2(-intercepts / slope)}
+        {
+            "agent": [f"agent{j:03d}" for j in range(intercepts.size)],
+            "p50": np.exp2(-intercepts / slope),
+        }
     )
     return pd.concat(frames, ignore_index=True), truth

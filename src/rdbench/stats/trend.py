@@ -221,7 +221,9 @@ def fit_trend(
             )
         ys = np.log(mat[good])
         xs = x
-    elif {"p50_low", "p50_high"} <= set(used.columns) and used[["p50_low", "p50_high"]].notna().all().all():
+    elif {"p50_low", "p50_high"} <= set(used.columns) and (
+        used[["p50_low", "p50_high"]].notna().all().all()
+    ):
         method = "parametric-ci"
         from scipy.stats import norm
 
