@@ -28,14 +28,17 @@ class ScriptedHuman:
 
     def _tmux(self, *args: str, check: bool = True) -> str:
         result = subprocess.run(
-            ["tmux", "-L", self.socket, *args], capture_output=True, text=True, timeout=10
+            ["tmux", "-L", self.socket, *args], capture_output=True, text=True, timeout=30
         )
         if check and result.returncode != 0:
             raise RuntimeError(f"tmux {args[0]} failed: {result.stderr.strip()}")
         return result.stdout
 
-    def login(self, command: str, timeout: float = 20) -> None:
+    def login(self, command: str, timeout: float = 60) -> None:
         """Open a terminal running the login command; wait for the shell's prompt."""
+        # a session that outlives dropped ones keeps the tmux server up between logins
+        # (fails harmlessly when it exists already)
+        self._tmux("new-session", "-d", "-s", "keepalive", "sleep 600", check=False)
         self._tmux("new-session", "-d", "-s", self.session, "-x", "160", "-y", "50", command)
         self.wait_for("Task Instructions", timeout)
         self.run("true")
@@ -50,7 +53,7 @@ class ScriptedHuman:
     def screen(self) -> str:
         return self._tmux("capture-pane", "-p", "-S", "-2000", "-t", self.session)
 
-    def wait_for(self, text: str, timeout: float = 20) -> str:
+    def wait_for(self, text: str, timeout: float = 60) -> str:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             screen = self.screen()
@@ -63,7 +66,7 @@ class ScriptedHuman:
         self._tmux("send-keys", "-t", self.session, "-l", keys)
         self._tmux("send-keys", "-t", self.session, "Enter")
 
-    def run(self, command: str, timeout: float = 30) -> str:
+    def run(self, command: str, timeout: float = 60) -> str:
         """Type `command`, wait until it finished; return what it printed."""
         self._marker += 1
         # The typed line shows `"__DO""NE_n__"`; only the output shows `__DONE_n__`.

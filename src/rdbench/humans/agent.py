@@ -289,7 +289,8 @@ async def score_on_human_clock(
     from inspect_ai._util.registry import has_registry_params, registry_params
     from inspect_ai.event._score import ScoreEvent
     from inspect_ai.log._transcript import transcript
-    from inspect_ai.model._model import sample_model_usage
+    from inspect_ai._sentinel._scope import AgentScope, sentinel_scope
+    from inspect_ai.model._model import sample_model_usage, sample_role_usage
     from inspect_ai.scorer._score import _scorers, _target
     from inspect_ai.scorer._scorer import unique_scorer_name
     from inspect_ai.solver._task_state import sample_state
@@ -310,7 +311,7 @@ async def score_on_human_clock(
         name = unique_scorer_name(scorer, used)
         used.append(name)
         points_before = len(store().get(TRAJECTORY_KEY, []))
-        with intermediate_scoring():
+        with intermediate_scoring(), sentinel_scope(AgentScope.OFF, final=True):
             result = await scorer(task_state, target)
         if result is None:
             continue
@@ -328,6 +329,7 @@ async def score_on_human_clock(
                 scorer=name,
                 scorer_args=registry_params(scorer) if has_registry_params(scorer) else None,
                 model_usage=sample_model_usage() or None,
+                role_usage=sample_role_usage() or None,
                 working_start=human_s,
             )
         )
@@ -461,7 +463,8 @@ async def _check_budget(clock: HumanClock, submit: _Submit) -> None:
         transcript().info({"action": "budget_warning", "used_s": round(used, 1)}, source=SOURCE)
         await _notify(
             f"rdbench: {format_progress_time(clock.remaining_s(), False)} of working time left "
-            f"(80% used). Score your best solution and submit before the time is up."
+            f"({clock.warn_at_s / clock.budget_s:.0%} used). Score your best solution and "
+            "submit before the time is up."
         )
     if not clock.exhausted and used >= clock.budget_s and clock.state.answer is None:
         clock.exhausted = True
