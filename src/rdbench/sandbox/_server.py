@@ -37,6 +37,7 @@ import time
 
 PR_SET_DUMPABLE = 4
 PR_SET_CHILD_SUBREAPER = 36
+PR_SET_PDEATHSIG = 1
 PR_CAPBSET_DROP = 24
 PR_SET_NO_NEW_PRIVS = 38
 SANDBOX_UID = 1000
@@ -333,6 +334,8 @@ def _setup_as_namespace_root(settings: dict) -> None:
     os.setresuid(SANDBOX_UID, SANDBOX_UID, SANDBOX_UID)
     if os.getuid() != SANDBOX_UID or os.geteuid() != SANDBOX_UID:
         raise SystemExit("rdbench sandbox init: failed to drop to uid 1000")
+    # changing credentials cleared bwrap's --die-with-parent signal: set it again
+    _prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
 
 
 def main() -> None:

@@ -37,6 +37,10 @@ class BwrapConfig(BaseModel):
     default_exec_timeout: int | None = None
     ro_binds: dict[str, str] = Field(default_factory=dict)
 
+    def __hash__(self) -> int:
+        # Inspect keys its sandbox caches by config: hash by value, dict field included
+        return hash(self.model_dump_json())
+
 
 def load_config(config: object) -> BwrapConfig:
     """Return the `BwrapConfig` for an Inspect sandbox config value.
