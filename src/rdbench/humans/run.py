@@ -47,12 +47,8 @@ def baseliner_slug(name: str) -> str:
     return slug
 
 
-def sandbox_for(family: Any, kind: str, config_dir: Path | None = None) -> Any:
+def sandbox_for(family: Any, kind: str) -> Any:
     """Return the sandbox spec for a human attempt at `family` (`bwrap` or `local`).
-
-    For bwrap the config (sized to the family) is written as JSON into `config_dir` and
-    passed by path: Inspect hashes sandbox specs, and a `BwrapConfig` (frozen, with a dict
-    field) cannot be hashed.
 
     Raises:
         SandboxUnavailable: bwrap was asked for and its provider is not installed.
@@ -76,17 +72,9 @@ def sandbox_for(family: Any, kind: str, config_dir: Path | None = None) -> Any:
                 f"the bwrap sandbox provider is not available ({type(ex).__name__}: {ex}); "
                 "use --sandbox local for a trusted baseliner"
             ) from None
-        from inspect_ai.util import SandboxEnvironmentSpec
-
         from rdbench.tasks.inspect_adapter import default_sandbox
 
-        spec = default_sandbox(family)
-        if config_dir is None:
-            return spec
-        config_dir.mkdir(parents=True, exist_ok=True)
-        path = config_dir / f".bwrap-{family.name}.json"
-        path.write_text(spec.config.model_dump_json(indent=2))
-        return SandboxEnvironmentSpec("bwrap", str(path))
+        return default_sandbox(family)
     raise UserError(f"unknown sandbox {kind!r}: use one of {', '.join(SANDBOXES)}")
 
 
@@ -141,7 +129,7 @@ def run_baseline(
         variant = matching[0]
 
     log_dir = Path(log_dir)
-    spec = sandbox_for(family, sandbox, config_dir=log_dir)
+    spec = sandbox_for(family, sandbox)
     if sandbox == "local":
         import getpass
 
