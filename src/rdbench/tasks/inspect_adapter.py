@@ -15,6 +15,7 @@ import tempfile
 from contextvars import ContextVar
 from functools import lru_cache
 from pathlib import Path
+from collections.abc import Callable
 from typing import Any
 
 import anyio
@@ -49,15 +50,30 @@ ARCHIVE_IN_SANDBOX = "/tmp/.rdbench-workspace.tar"
 
 # Set while a `score` tool call is scoring, so the scorer knows the call is intermediate.
 _intermediate: ContextVar[bool] = ContextVar("rdbench_intermediate", default=False)
+# The clock that stamps trajectory points: Inspect's working time, unless a caller (the
+# human baseline agent, whose clock excludes breaks) supplies its own.
+_working_clock: ContextVar[Callable[[], float] | None] = ContextVar(
+    "rdbench_working_clock", default=None
+)
 
 
 class intermediate_scoring:
-    """Context manager marking scorer calls inside it as intermediate (for custom tools)."""
+    """Context manager marking scorer calls inside it as intermediate (for custom tools).
+
+    Args:
+        clock: Returns the working seconds to stamp the trajectory point with (default:
+            Inspect's sample working time).
+    """
+
+    def __init__(self, clock: Callable[[], float] | None = None) -> None:
+        self._clock = clock
 
     def __enter__(self) -> None:
         self._token = _intermediate.set(True)
+        self._clock_token = _working_clock.set(self._clock)
 
     def __exit__(self, *exc: object) -> None:
+        _working_clock.reset(self._clock_token)
         _intermediate.reset(self._token)
 
 
@@ -181,7 +197,7 @@ def rdbench_scorer(family: str) -> Scorer:
             trajectory = list(store().get(TRAJECTORY_KEY, []))
             trajectory.append(
                 {
-                    "working_s": round(float(sample_working_time()), 3),
+                    "working_s": round(float((_working_clock.get() or sample_working_time)()), 3),
                     "raw": result.raw,
                     "score": result.normalized,
                     "valid": result.valid,
@@ -291,8 +307,12 @@ def family_samples(
     family: TaskFamily,
     variants: list[TaskVariant] | None = None,
     sandbox_spec: SandboxEnvironmentType | None = None,
+    time_limit: int | None = None,
 ) -> list[Sample]:
-    """Return one Sample per task variant, with the starting workspace as its files."""
+    """Return one Sample per task variant, with the starting workspace as its files.
+
+    `time_limit` (seconds) overrides the variants' own budgets in the samples' metadata.
+    """
     files = {rel: str(path) for rel, path in solution_files(family, "starting").items()}
     samples = []
     for variant in variants or family.variants():
@@ -307,7 +327,7 @@ def family_samples(
                     "family": family.name,
                     "task_id": variant.task_id,
                     "human_minutes": variant.human_minutes,
-                    "time_limit_s": variant.time_limit_s,
+                    "time_limit_s": time_limit or variant.time_limit_s,
                     "final_score_policy": family.final_score_policy,
                     "score_visible": family.score_visible,
                     "normalization": variant.normalization.as_dict(),
@@ -350,7 +370,9 @@ def family_task(
     limit = time_limit or max(v.time_limit_s for v in chosen)
     return Task(
         name=family.name,
-        dataset=MemoryDataset(family_samples(family, chosen, sandbox_spec), name=family.name),
+        dataset=MemoryDataset(
+            family_samples(family, chosen, sandbox_spec, time_limit), name=family.name
+        ),
         solver=solver,
         scorer=rdbench_scorer(family.name),
         working_limit=limit,
