@@ -99,6 +99,12 @@ def test_unknown_names_accepted_without_schemas():
     ]
 
 
+def test_stray_arguments_are_dropped():
+    text = '{"name": "bash", "arguments": {"command": "ls", "args": {"command": "ls"}}}'
+    assert _calls(text) == [("bash", {"command": "ls"})]
+    assert _calls('{"name": "score", "arguments": {"verbose": true}}') == [("score", {})]
+
+
 def test_score_call_without_arguments():
     assert _calls('{"name": "score"}') == [("score", {})]
     assert _calls("score()") == [("score", {})]

@@ -19,7 +19,7 @@ import json
 import os
 import threading
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import lru_cache, partial
 from pathlib import Path
 from typing import Any
 
@@ -116,6 +116,12 @@ def load_gguf_model(path: str) -> LoadedModel:
     hf_logging.disable_progress_bar()
     hf_logging.set_verbosity_error()
     file = Path(path)
+    # transformers' GGUF converter draws its own progress bar, ignoring the switch above;
+    # it would garble Inspect's display.
+    import transformers.modeling_gguf_pytorch_utils as gguf_utils
+
+    progress = gguf_utils.tqdm
+    gguf_utils.tqdm = partial(progress, disable=True)
     try:
         tokenizer = AutoTokenizer.from_pretrained(str(file.parent), gguf_file=file.name)
         model = AutoModelForCausalLM.from_pretrained(
@@ -123,6 +129,8 @@ def load_gguf_model(path: str) -> LoadedModel:
         )
     except (OSError, ValueError) as ex:
         raise UserError(f"cannot load the local model {file}: {ex}") from ex
+    finally:
+        gguf_utils.tqdm = progress
     model.eval()
     return LoadedModel(file, tokenizer, model, threading.Lock())
 
@@ -247,9 +255,9 @@ class LocalGGUFModel(ModelAPI):
         max_new = int(config.max_tokens or DEFAULT_MAX_NEW_TOKENS)
         # Starting the reply with the opening of a tool call steers a small model into
         # the JSON format (the prefill is part of the returned text).
-        prefill = TOOL_CALL_PREFILL if tools and self._prefill and tool_choice != "none" else ""
+        call_tools = tools if self._prefill and tool_choice != "none" else []
         text, prompt_tokens, new_tokens = await anyio.to_thread.run_sync(
-            self._generate_sync, chat, max_new, config, prefill
+            self._generate_sync, chat, max_new, config, call_tools
         )
         parsed = parse_tool_calls(text, tools, id_prefix=f"call_{len(input)}")
         message = ChatMessageAssistant(
@@ -276,7 +284,11 @@ class LocalGGUFModel(ModelAPI):
         )
 
     def _generate_sync(
-        self, chat: list[dict[str, str]], max_new: int, config: GenerateConfig, prefill: str
+        self,
+        chat: list[dict[str, str]],
+        max_new: int,
+        config: GenerateConfig,
+        call_tools: list[ToolInfo],
     ) -> tuple[str, int, int]:
         import torch
 
@@ -286,21 +298,7 @@ class LocalGGUFModel(ModelAPI):
             return tok.apply_chat_template(turns, add_generation_prompt=True, tokenize=False)
 
         chat = fit_to_context(chat, lambda t: len(tok.encode(render(t))), self._max_prompt_tokens)
-        inputs = tok(render(chat) + prefill, return_tensors="pt", add_special_tokens=False)
-        prompt_len = int(inputs["input_ids"].shape[1])
-        sample = config.temperature is not None and float(config.temperature) > 0
-        kwargs: dict[str, Any] = {
-            "max_new_tokens": max_new,
-            "do_sample": sample,
-            "pad_token_id": tok.eos_token_id,
-        }
-        if prefill:
-            # Stop as soon as the tool call's JSON object is complete.
-            kwargs["stopping_criteria"] = _json_object_done(tok, prompt_len, prefill)
-        if sample:
-            kwargs["temperature"] = float(config.temperature)  # type: ignore[arg-type]
-            if config.top_p is not None:
-                kwargs["top_p"] = config.top_p
+        prompt = render(chat)
         with self._loaded.lock, torch.inference_mode():
             # One thread: a 135M model gains little from more, and on a shared machine
             # spinning intra-op threads slow everything down many times over.
@@ -309,12 +307,80 @@ class LocalGGUFModel(ModelAPI):
             try:
                 if config.seed is not None:
                     torch.manual_seed(config.seed)
-                output = model.generate(**inputs, **kwargs)
+                prefill = ""
+                if call_tools:
+                    # Constrained start: the reply opens a tool call and names the offered
+                    # tool the model finds most likely; the model writes the arguments.
+                    tool = self._most_likely_tool(prompt, call_tools)
+                    if not tool.parameters.properties:
+                        text = json.dumps({"name": tool.name, "arguments": {}})
+                        return text, len(tok.encode(prompt)), 0
+                    prefill = f'{{"name": "{tool.name}", "arguments": {{'
+                inputs = tok(prompt + prefill, return_tensors="pt", add_special_tokens=False)
+                prompt_len = int(inputs["input_ids"].shape[1])
+                output = model.generate(
+                    **inputs, **self._generate_kwargs(config, max_new, prompt_len, prefill)
+                )
             finally:
                 torch.set_num_threads(threads)
         new = output[0][prompt_len:]
         text = prefill + tok.decode(new, skip_special_tokens=True)
         return text.strip(), prompt_len, int(len(new))
+
+    def _generate_kwargs(
+        self, config: GenerateConfig, max_new: int, prompt_len: int, prefill: str
+    ) -> dict[str, Any]:
+        tok = self._loaded.tokenizer
+        sample = config.temperature is not None and float(config.temperature) > 0
+        kwargs: dict[str, Any] = {
+            "max_new_tokens": max_new,
+            "do_sample": sample,
+            "pad_token_id": tok.eos_token_id,
+        }
+        if sample:
+            kwargs["temperature"] = float(config.temperature)  # type: ignore[arg-type]
+            if config.top_p is not None:
+                kwargs["top_p"] = config.top_p
+        if prefill:
+            # Stop as soon as the tool call's JSON object is complete.
+            kwargs["stopping_criteria"] = _json_object_done(tok, prompt_len, prefill)
+        return kwargs
+
+    def _most_likely_tool(self, prompt: str, tools: list[ToolInfo]) -> ToolInfo:
+        """Return the tool whose name the model is most likely to write after `{"name": "`."""
+        import torch
+
+        tok, model = self._loaded.tokenizer, self._loaded.model
+        head = tok(prompt + TOOL_CALL_PREFILL, add_special_tokens=False)["input_ids"]
+        past = model(torch.tensor([head]), use_cache=True)
+        best, best_logp = tools[0], -float("inf")
+        for tool in tools:
+            full = tok(prompt + TOOL_CALL_PREFILL + tool.name + '"', add_special_tokens=False)[
+                "input_ids"
+            ]
+            if full[: len(head)] != head:  # tokens merged across the boundary: score it whole
+                logits = model(torch.tensor([full])).logits[0]
+                start = len(head)
+            else:
+                rest = torch.tensor([full[len(head):]])
+                cache = _copy_cache(past.past_key_values)
+                logits = torch.cat(
+                    [past.logits[0, -1:], model(rest, past_key_values=cache).logits[0, :-1]]
+                )
+                start = 0
+            target = torch.tensor(full[len(head):])
+            steps = logits[start - 1 : start - 1 + len(target)] if start else logits
+            logp = torch.log_softmax(steps.float(), dim=-1)
+            total = float(logp[torch.arange(len(target)), target].sum())
+            if total > best_logp:
+                best, best_logp = tool, total
+        return best
+
+
+def _copy_cache(cache: Any) -> Any:
+    import copy
+
+    return copy.deepcopy(cache)
 
 
 def _json_object_done(tok: Any, prompt_len: int, prefill: str) -> Any:
@@ -324,7 +390,7 @@ def _json_object_done(tok: Any, prompt_len: int, prefill: str) -> Any:
 
     class JsonObjectDone(StoppingCriteria):
         def __call__(self, input_ids: Any, scores: Any, **kwargs: Any) -> bool:
-            text = "{" + prefill[1:] + tok.decode(input_ids[0][prompt_len:], skip_special_tokens=True)
+            text = prefill + tok.decode(input_ids[0][prompt_len:], skip_special_tokens=True)
             return _match_close(text, 0) is not None
 
     return StoppingCriteriaList([JsonObjectDone()])

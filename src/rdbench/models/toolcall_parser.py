@@ -11,8 +11,9 @@ something close to it) in their reply. This module finds such calls in text:
   OpenAI's nested `{"function": {"name": ..., "arguments": "<json string>"}}`
 - Python-style calls of a known tool: `bash(cmd="ls")`, `score()`
 
-When the tool schemas are given, only known tools are accepted, and an argument under the
-wrong name is moved to the tool's only parameter (e.g. `cmd` -> `command` for bash).
+When the tool schemas are given, only known tools are accepted, an argument under the wrong
+name is moved to the tool's only parameter (e.g. `cmd` -> `command` for bash), and
+arguments the tool does not have are dropped.
 """
 
 from __future__ import annotations
@@ -208,13 +209,18 @@ def _call_from_object(
 
 
 def _fit_arguments(raw: Any, schema: ToolInfo) -> dict[str, Any]:
-    """Repair arguments against the tool's parameters where the intent is unambiguous."""
+    """Repair arguments against the tool's parameters where the intent is unambiguous.
+
+    A value for a one-parameter tool goes to that parameter whatever its key; keys the tool
+    does not have are dropped (small models add stray ones, which the tool would reject).
+    """
     params = list(schema.parameters.properties)
     if not isinstance(raw, dict):
         return {params[0]: raw} if len(params) == 1 else {}
-    if len(params) == 1 and len(raw) == 1 and params[0] not in raw:
+    known = {k: v for k, v in raw.items() if k in params}
+    if len(params) == 1 and not known and raw:
         return {params[0]: next(iter(raw.values()))}
-    return dict(raw)
+    return known
 
 
 def _python_style_calls(
