@@ -289,8 +289,9 @@ def summarize_logs(logs: list[Any]) -> list[dict[str, Any]]:
     """Return one summary row per log: task, attempts, mean/best score, tokens, cost.
 
     Returns:
-        Rows with keys `task`, `model`, `attempts`, `valid`, `mean`, `best`, `tokens`,
-        `cost_usd` (NaN where unknown), `log`.
+        Rows with keys `task`, `model`, `attempts`, `valid` (attempts with a valid score),
+        `errors` (attempts that crashed), `first_error`, `mean`, `best` (normalized scores of the valid
+        attempts), `tokens`, `cost_usd` (NaN where unknown), `log`.
     """
     from inspect_ai.log import read_eval_log_sample_summaries
 
@@ -300,9 +301,13 @@ def summarize_logs(logs: list[Any]) -> list[dict[str, Any]]:
     for log in logs:
         summaries = read_eval_log_sample_summaries(log.location)
         prices = (log.eval.metadata or {}).get("rdbench_prices", {}).get(str(log.eval.model))
-        scores, tokens, cost = [], 0, 0.0
+        scores, tokens, cost, errors = [], 0, 0.0, 0
+        first_error: str | None = None
         cost_known = True
         for summary in summaries:
+            if summary.error is not None:
+                errors += 1
+                first_error = first_error or str(summary.error).strip().splitlines()[0][:200]
             final = (summary.scores or {}).get("rdbench_scorer")
             value = float(final.value) if final is not None and _is_number(final.value) else math.nan
             scores.append(value)
@@ -321,6 +326,8 @@ def summarize_logs(logs: list[Any]) -> list[dict[str, Any]]:
                 "model": str(log.eval.model),
                 "attempts": len(summaries),
                 "valid": len(valid),
+                "errors": errors,
+                "first_error": first_error,
                 "mean": sum(valid) / len(valid) if valid else math.nan,
                 "best": max(valid) if valid else math.nan,
                 "tokens": tokens,
@@ -340,24 +347,35 @@ def print_summary(logs: list[Any], log_dir: Path) -> None:
     from rich.console import Console
     from rich.table import Table
 
-    table = Table(title="rdbench run")
-    for column, justify in (
-        ("task", "left"), ("model", "left"), ("attempts", "right"), ("valid", "right"),
-        ("mean score", "right"), ("best score", "right"), ("tokens", "right"),
-        ("cost (USD)", "right"),
-    ):
-        table.add_column(column, justify=justify)  # type: ignore[arg-type]
+    rows = summarize_logs(logs)
+    models = sorted({row["model"] for row in rows})
+    table = Table(title=f"rdbench run: {', '.join(models)}", title_justify="left")
+    for column in ("task", "attempts", "valid", "errors", "mean score", "best score",
+                   "tokens", "cost USD"):
+        if column == "task":
+            width = max([len(row["task"]) for row in rows] + [4])
+            table.add_column(column, no_wrap=True, min_width=width)
+        else:
+            table.add_column(column, justify="right")
 
     def fmt(x: float, spec: str) -> str:
         return format(x, spec) if math.isfinite(x) else "-"
 
-    for row in summarize_logs(logs):
+    for row in rows:
         table.add_row(
-            row["task"], row["model"], str(row["attempts"]), str(row["valid"]),
+            row["task"], str(row["attempts"]), str(row["valid"]), str(row["errors"]),
             fmt(row["mean"], ".3f"), fmt(row["best"], ".3f"), f"{row['tokens']:,}",
             fmt(row["cost_usd"], ".4f"),
         )
     console = Console()
+    if not console.is_terminal:  # pipes and CI: do not squeeze the table into 80 columns
+        console = Console(width=120)
     console.print(table)
+    for row in rows:
+        if row["errors"]:
+            console.print(
+                f"[red]{row['task']}: {row['errors']} attempt(s) crashed[/red], e.g.: "
+                f"{row['first_error']}", markup=True, highlight=False,
+            )
     console.print(f"logs: {log_dir}")
     console.print(f"transcripts: inspect view --log-dir {log_dir}")
