@@ -7,10 +7,11 @@ standard library.
 Protocol (one connection per request, on an inherited listening unix socket):
 the client sends one byte carrying three file descriptors (SCM_RIGHTS: stdin, stdout,
 stderr of the request), then a 4-byte big-endian length and a JSON request. The init
-process forks a *supervisor* per connection and goes back to `accept`. The supervisor
-runs the request and answers with JSON lines on the connection:
+process keeps a few pre-forked *supervisors* blocked in `accept` on the socket; the one
+that gets the connection serves that single request and exits, and init forks a
+replacement. The supervisor answers with a JSON line on the connection:
 
-- {"op": "exec", "argv", "cwd", "env", "tty"} -> {"pid": n} then {"exit": rc} or, when
+- {"op": "exec", "argv", "cwd", "env", "tty"} -> {"exit": rc} or, when
   the client writes anything or closes the connection first, the whole process tree is
   killed and {"killed": true} is sent. The supervisor is a child subreaper, so
   double-forked descendants are re-parented to it and found by the kill.
@@ -141,8 +142,35 @@ def _error(conn: socket.socket, ex: BaseException) -> None:
     )
 
 
+class _Tail:
+    """The last `limit` bytes written to it (the exec output limit keeps the tail)."""
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+        self.chunks: list[bytes] = []
+        self.size = 0
+
+    def write(self, data: bytes) -> None:
+        self.chunks.append(data)
+        self.size += len(data)
+        while self.size - len(self.chunks[0]) >= self.limit and len(self.chunks) > 1:
+            self.size -= len(self.chunks.pop(0))
+
+    def value(self) -> bytes:
+        data = b"".join(self.chunks)
+        return data[-self.limit :] if len(data) > self.limit else data
+
+
 def _do_exec(conn: socket.socket, req: dict, fds: list[int]) -> None:
+    """Run a command; with "capture", collect its output and send it with the exit code.
+
+    Capture mode (the harness's exec) gets 0 or 1 fd (stdin) and answers with one JSON
+    line {"exit", "out", "err"} followed by that many raw stdout and stderr bytes: the
+    harness then waits on a single socket. Otherwise (rdbench shell) the 3 passed fds
+    are the command's stdio.
+    """
     tty = bool(req.get("tty"))
+    capture = req.get("capture")
 
     def make_controlling_tty() -> None:
         import fcntl
@@ -150,16 +178,23 @@ def _do_exec(conn: socket.socket, req: dict, fds: list[int]) -> None:
 
         fcntl.ioctl(0, termios.TIOCSCTTY, 0)
 
+    if capture is not None:
+        stdio = (fds[0] if fds else subprocess.DEVNULL, subprocess.PIPE, subprocess.PIPE)
+    else:
+        stdio = (fds[0], fds[1], fds[2])
     try:
         proc = subprocess.Popen(
             req["argv"],
-            stdin=fds[0],
-            stdout=fds[1],
-            stderr=fds[2],
+            stdin=stdio[0],
+            stdout=stdio[1],
+            stderr=stdio[2],
             cwd=req["cwd"],
             env=req["env"],
-            start_new_session=True,
             close_fds=True,
+            # a terminal needs its own session; otherwise only a new process group:
+            # setsid() costs ~7 ms where the kernel's sched autogroup is on
+            start_new_session=tty,
+            process_group=None if tty else 0,
             preexec_fn=make_controlling_tty if tty else None,
         )
     except (OSError, ValueError) as ex:
@@ -168,23 +203,47 @@ def _do_exec(conn: socket.socket, req: dict, fds: list[int]) -> None:
     finally:
         for fd in fds:
             os.close(fd)
-    _send(conn, {"pid": proc.pid})
     pidfd = os.pidfd_open(proc.pid)
     poller = select.poll()
     poller.register(conn.fileno(), select.POLLIN)
     poller.register(pidfd, select.POLLIN)
-    while True:
+    tails: dict[int, _Tail] = {}
+    if capture is not None:
+        for stream in (proc.stdout, proc.stderr):
+            assert stream is not None
+            tails[stream.fileno()] = _Tail(int(capture))
+            poller.register(stream.fileno(), select.POLLIN)
+    open_streams = set(tails)
+    rc: int | None = None
+    while rc is None or open_streams:
         events = dict(poller.poll())
-        if pidfd in events:
-            rc = proc.wait()
-            # a signal death is reported the way a shell reports it (128 + signal)
-            _send(conn, {"exit": rc if rc >= 0 else 128 - rc})
-            return
         if conn.fileno() in events:
             # the client asked for a kill (timeout) or went away (cancelled, crashed)
             _kill_tree()
             _send(conn, {"killed": True})
             return
+        for fd in open_streams & events.keys():
+            data = os.read(fd, 1 << 16)
+            if data:
+                tails[fd].write(data)
+            else:
+                poller.unregister(fd)
+                open_streams.discard(fd)
+        if pidfd in events and rc is None:
+            poller.unregister(pidfd)
+            rc = proc.wait()
+    # a signal death is reported the way a shell reports it (128 + signal)
+    code = rc if rc >= 0 else 128 - rc
+    if capture is None:
+        _send(conn, {"exit": code})
+        return
+    out = tails[proc.stdout.fileno()].value()  # type: ignore[union-attr]
+    err = tails[proc.stderr.fileno()].value()  # type: ignore[union-attr]
+    header = json.dumps({"exit": code, "out": len(out), "err": len(err)}).encode() + b"\n"
+    try:
+        conn.sendall(header + out + err)
+    except OSError:
+        pass
 
 
 def _do_read(conn: socket.socket, req: dict, fds: list[int]) -> None:
@@ -256,23 +315,12 @@ def _do_write(conn: socket.socket, req: dict, fds: list[int]) -> None:
 
 
 def _supervise(conn: socket.socket) -> None:
-    signal.signal(signal.SIGCHLD, signal.SIG_DFL)
-    # SIGPIPE stays ignored: a vanished client must not kill us before we kill the tree
-    for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
-        signal.signal(sig, signal.SIG_DFL)
-    _prctl(PR_SET_CHILD_SUBREAPER, 1)
-    try:
-        # the init process may be protected from the OOM killer; its children are not
-        with open("/proc/self/oom_score_adj", "w") as f:
-            f.write("0")
-    except OSError:
-        pass
     try:
         req, fds = _receive_request(conn)
     except (EOFError, OSError, ValueError):
         return
-    if len(fds) != 3:
-        _send(conn, {"error": "ValueError", "errno": None, "message": "expected 3 fds"})
+    if len(fds) not in (0, 1, 3):
+        _send(conn, {"error": "ValueError", "errno": None, "message": "expected 0, 1 or 3 fds"})
         return
     op = req.get("op")
     if op == "exec":
@@ -283,6 +331,41 @@ def _supervise(conn: socket.socket) -> None:
         _do_write(conn, req, fds)
     else:
         _send(conn, {"error": "ValueError", "errno": None, "message": f"bad op {op!r}"})
+
+
+def _idle_supervisor(listener: socket.socket, taken_w: int) -> None:
+    """Body of a pre-forked supervisor: wait for one connection, serve it, exit.
+
+    Forking happens ahead of time (off the request's critical path); one request per
+    supervisor, so the processes an exec leaves running are never counted as part of
+    a later exec's tree.
+    """
+    signal.signal(signal.SIGCHLD, signal.SIG_DFL)
+    # SIGPIPE stays ignored: a vanished client must not kill us before we kill the tree
+    for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
+        signal.signal(sig, signal.SIG_DFL)
+    _prctl(PR_SET_CHILD_SUBREAPER, 1)
+    # The harness protects init from the OOM killer (-1000); the commands must not inherit
+    # that. /proc/self is writable only while dumpable, so open it up for one write (the
+    # supervisor holds nothing the agent does not already control).
+    _prctl(PR_SET_DUMPABLE, 1)
+    try:
+        with open("/proc/self/oom_score_adj", "w") as f:
+            f.write("0")
+    except OSError:
+        pass
+    finally:
+        _prctl(PR_SET_DUMPABLE, 0)
+    while True:
+        try:
+            conn, _ = listener.accept()
+            break
+        except InterruptedError:
+            continue
+    os.write(taken_w, struct.pack("i", os.getpid()))
+    os.close(taken_w)
+    listener.close()
+    _supervise(conn)
 
 
 def _set_loopback(up: bool) -> None:
@@ -355,37 +438,74 @@ def main() -> None:
     listen_fd = int(settings["listen_fd"])
     listener = socket.socket(fileno=listen_fd)
     os.set_inheritable(listen_fd, False)
-    # as PID 1, reap whatever gets re-parented to us; ignore terminal signals
-    signal.signal(signal.SIGCHLD, lambda *_: _reap())
+    # as PID 1 ignore terminal signals (SIGKILL from inside never reaches PID 1 anyway)
     for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
         signal.signal(sig, signal.SIG_IGN)
     signal.signal(signal.SIGPIPE, signal.SIG_IGN)
-    os.write(1, b"R")
-    os.close(1)
-    null = os.open("/dev/null", os.O_WRONLY)
-    os.dup2(null, 1)
-    os.close(null)
-    while True:
-        try:
-            conn, _ = listener.accept()
-        except InterruptedError:
-            continue
-        except OSError:
-            time.sleep(0.01)
-            continue
-        try:
-            pid = os.fork()
-        except OSError:
-            # out of processes (e.g. a fork bomb at the pids limit): refuse this request
-            conn.close()
-            continue
-        if pid == 0:
+    _serve(listener, int(settings.get("spare_supervisors", 2)))
+
+
+def _serve(listener: socket.socket, spare: int) -> None:
+    """Keep `spare` idle supervisors blocked in accept() on the listener, forever."""
+    import gc
+
+    # objects that exist now are never collected: forked children do not copy their pages
+    gc.collect()
+    gc.freeze()
+    taken_r, taken_w = os.pipe()
+    wake_r, wake_w = os.pipe()
+    os.set_blocking(wake_w, False)
+    idle: set[int] = set()
+    announced = False
+
+    def on_child(*_: object) -> None:
+        # as PID 1, reap everything that exits: supervisors and re-parented orphans
+        while True:
             try:
-                listener.close()
-                _supervise(conn)
-            finally:
-                os._exit(0)
-        conn.close()
+                pid, _status = os.waitpid(-1, os.WNOHANG)
+            except ChildProcessError:
+                return
+            if pid == 0:
+                return
+            idle.discard(pid)  # an idle supervisor that died (e.g. `kill -9 -1`)
+
+    signal.signal(signal.SIGCHLD, on_child)
+    signal.set_wakeup_fd(wake_w)
+    refill_at = 0.0
+    while True:
+        # refill right away when no supervisor is idle; otherwise a little later, so that
+        # the fork does not compete for the CPU with the request that was just taken
+        if len(idle) == 0 or (len(idle) < spare and time.monotonic() >= refill_at):
+            while len(idle) < spare:
+                try:
+                    pid = os.fork()
+                except OSError:
+                    break  # out of processes (a fork bomb at the pids limit): retry later
+                if pid == 0:
+                    try:
+                        signal.set_wakeup_fd(-1)
+                        for fd in (taken_r, wake_r, wake_w):
+                            os.close(fd)
+                        _idle_supervisor(listener, taken_w)
+                    finally:
+                        os._exit(0)
+                idle.add(pid)
+        if not announced:
+            # tell the harness we are ready, then let stdout go nowhere
+            announced = True
+            os.write(1, b"R")
+            null = os.open("/dev/null", os.O_WRONLY)
+            os.dup2(null, 1)
+            os.close(null)
+        wait = None if len(idle) >= spare else max(0.0, refill_at - time.monotonic()) or 0.2
+        ready, _, _ = select.select([taken_r, wake_r], [], [], wait)
+        if wake_r in ready:
+            os.read(wake_r, 4096)  # a signal arrived; SIGCHLD already handled
+        if taken_r in ready:
+            data = os.read(taken_r, 4096)
+            for (pid,) in struct.iter_unpack("i", data[: len(data) - len(data) % 4]):
+                idle.discard(pid)
+            refill_at = time.monotonic() + 0.02
 
 
 if __name__ == "__main__":

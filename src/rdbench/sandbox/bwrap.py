@@ -390,14 +390,8 @@ class BwrapSandbox:
 
     # ---------------------------------------------------------------- requests
 
-    async def request(
-        self,
-        op: dict[str, Any],
-        stdin: int,
-        stdout: int,
-        stderr: int,
-    ) -> _Connection:
-        """Send one request with its stdio fds to the init process; return the connection.
+    async def request(self, op: dict[str, Any], fds: list[int]) -> _Connection:
+        """Send one request (and the fds it needs) to the sandbox; return the connection.
 
         Raises:
             ConnectionError: the sandbox is not running.
@@ -409,10 +403,13 @@ class BwrapSandbox:
                 sock.connect(str(self.record.socket_path))
             except BlockingIOError:
                 await anyio.wait_writable(sock)
-            fds = array.array("i", [stdin, stdout, stderr])
-            sock.sendmsg([b"\0"], [(socket.SOL_SOCKET, socket.SCM_RIGHTS, fds)])
             payload = json.dumps(op).encode()
-            data = memoryview(struct.pack(">I", len(payload)) + payload)
+            # one message (fds, length, request) so the supervisor wakes up once
+            message = b"\0" + struct.pack(">I", len(payload)) + payload
+            rights = array.array("i", fds)
+            ancillary = [(socket.SOL_SOCKET, socket.SCM_RIGHTS, rights)] if fds else []
+            sent = sock.sendmsg([message], ancillary)
+            data = memoryview(message)[sent:]
             while data:
                 try:
                     data = data[sock.send(data) :]
@@ -449,6 +446,25 @@ class _Connection:
             self._buf += chunk
         line, _, self._buf = self._buf.partition(b"\n")
         return json.loads(line)
+
+    async def read_exact(self, n: int) -> bytes | None:
+        """Return the next `n` raw bytes, or None when the supervisor went away first."""
+        chunks, have = [self._buf], len(self._buf)
+        while have < n:
+            try:
+                chunk = self.sock.recv(max(n - have, 65536))
+            except BlockingIOError:
+                await anyio.wait_readable(self.sock)
+                continue
+            except OSError:
+                return None
+            if not chunk:
+                return None
+            chunks.append(chunk)
+            have += len(chunk)
+        data = b"".join(chunks)
+        self._buf = data[n:]
+        return data[:n]
 
     def send_kill(self) -> None:
         """Ask the supervisor to kill the request's whole process tree."""

@@ -26,7 +26,6 @@ from inspect_ai.util import (
     sandboxenv,
 )
 from inspect_ai.util._sandbox.environment import SandboxDefaultUser, SandboxUnavailableError
-from inspect_ai.util._subprocess import CircularByteBuffer
 from pydantic import BaseModel
 from typing_extensions import override
 
@@ -192,11 +191,9 @@ class BwrapSandboxEnvironment(SandboxEnvironment):
     def _resolve(path: str) -> str:
         return path if os.path.isabs(path) else os.path.join(SANDBOX_HOME, path)
 
-    async def _request(
-        self, op: dict[str, Any], stdin: int, stdout: int, stderr: int
-    ) -> _Connection:
+    async def _request(self, op: dict[str, Any], fds: list[int]) -> _Connection:
         try:
-            return await self.sandbox.request(op, stdin, stdout, stderr)
+            return await self.sandbox.request(op, fds)
         except ConnectionError as ex:
             raise SandboxUnavailableError(str(ex)) from ex
 
@@ -221,83 +218,72 @@ class BwrapSandboxEnvironment(SandboxEnvironment):
             "cwd": self._resolve(cwd) if cwd else SANDBOX_HOME,
             "env": sandbox_env(env),
         }
-        limit = SandboxEnvironmentLimits.MAX_EXEC_OUTPUT_SIZE
+        # the supervisor inside collects the output (keeping the last `limit` bytes of
+        # each stream) and sends it with the exit code: the harness waits on one socket
+        op["capture"] = SandboxEnvironmentLimits.MAX_EXEC_OUTPUT_SIZE
         data = input.encode("utf-8") if isinstance(input, str) else input
-        out = CircularByteBuffer(limit)
-        err = CircularByteBuffer(limit)
-        fds: list[int] = []
+        in_r = in_w = -1
         try:
-            if data is None:
-                in_r, in_w = os.open(os.devnull, os.O_RDONLY), -1
-            else:
+            if data is not None:
                 in_r, in_w = os.pipe()
-            out_r, out_w = os.pipe()
-            err_r, err_w = os.pipe()
-            fds = [in_r, in_w, out_r, out_w, err_r, err_w]
-            conn = await self._request(op, in_r, out_w, err_w)
-            for fd in (in_r, out_w, err_w):
-                os.close(fd)
-                fds.remove(fd)
+            conn = await self._request(op, [in_r] if data is not None else [])
+            if in_r >= 0:
+                os.close(in_r)
+                in_r = -1
+            writer, in_w = in_w, -1  # _run owns (and closes) the write end from here
             try:
-                final = await self._run(conn, data, in_w, out_r, err_r, out, err, timeout, fds)
+                final, out, err = await self._run(conn, data, writer, timeout)
             finally:
                 conn.close()
         finally:
-            for fd in fds:
-                _close(fd)
+            _close(in_r)
+            _close(in_w)
         if final.get("error"):
             return self._exec_error(cmd, op["cwd"], final)
         if final.get("lost"):
-            stderr = err.getvalue().decode("utf-8", errors="replace")
-            return ExecResult(False, 137, out.getvalue().decode("utf-8", errors="replace"),
-                              f"{stderr}\n[sandbox: {final['lost']}]\n")
+            return ExecResult(False, 137, "", f"[sandbox: {final['lost']}]\n")
         returncode = int(final["exit"])
         return ExecResult(
             success=returncode == 0,
             returncode=returncode,
-            stdout=out.getvalue().decode("utf-8", errors="replace"),
-            stderr=err.getvalue().decode("utf-8", errors="replace"),
+            stdout=out.decode("utf-8", errors="replace"),
+            stderr=err.decode("utf-8", errors="replace"),
         )
 
     async def _run(
-        self,
-        conn: _Connection,
-        data: bytes | None,
-        in_w: int,
-        out_r: int,
-        err_r: int,
-        out: CircularByteBuffer,
-        err: CircularByteBuffer,
-        timeout: float | None,
-        fds: list[int],
-    ) -> dict[str, Any]:
-        """Feed stdin, drain stdout/stderr and wait for the exit; kill the tree on timeout."""
+        self, conn: _Connection, data: bytes | None, in_w: int, timeout: float | None
+    ) -> tuple[dict[str, Any], bytes, bytes]:
+        """Feed stdin and wait for the exit and output; kill the tree on timeout."""
         final: dict[str, Any] = {}
-        with anyio.move_on_after(timeout) as scope:
-            first = await conn.reply()
-            if first is None:
-                self._check_alive()
-                # init could not fork a supervisor: the sandbox is at its process limit
-                return {"lost": "the sandbox could not start the command (process limit?)"}
-            if "error" in first:
-                return first
-            async with anyio.create_task_group() as tg:
-                if data is not None:
-                    tg.start_soon(_write_all, in_w, data, fds)
-                tg.start_soon(_drain, out_r, out)
-                tg.start_soon(_drain, err_r, err)
-                reply = await conn.reply()
-                if reply is None:
-                    self._check_alive()
-                    # the agent killed this command's supervisor (e.g. `kill -9 -1`)
-                    reply = {"lost": "the command's supervisor was killed"}
-                final = reply
+        out = err = b""
+        fds = [in_w]
+        try:
+            with anyio.move_on_after(timeout) as scope:
+                async with anyio.create_task_group() as tg:
+                    if data is not None:
+                        tg.start_soon(_write_all, in_w, data, fds)
+                    reply = await conn.reply()
+                    if reply is not None and "out" in reply:
+                        body = await conn.read_exact(int(reply["out"]) + int(reply["err"]))
+                        if body is None:
+                            reply = None
+                        else:
+                            out, err = body[: int(reply["out"])], body[int(reply["out"]) :]
+                    if reply is None:
+                        self._check_alive()
+                        # the agent killed this command's supervisor (e.g. `kill -9 -1`)
+                        reply = {"lost": "the command's supervisor was killed"}
+                    final = reply
+                    tg.cancel_scope.cancel()  # stdin the command never read
+        finally:
+            for fd in fds:
+                _close(fd)
         if scope.cancelled_caught:
             conn.send_kill()
             with anyio.move_on_after(10):
                 await conn.reply()
             raise TimeoutError(f"command timed out after {timeout} seconds")
-        return final
+        return final, out, err
 
     def _check_alive(self) -> None:
         """Raise SandboxUnavailableError when the sandbox's init process is gone."""
@@ -322,7 +308,7 @@ class BwrapSandboxEnvironment(SandboxEnvironment):
         null = os.open(os.devnull, os.O_WRONLY)
         fds = [in_r, in_w, null]
         try:
-            conn = await self._request({"op": "write", "path": path}, in_r, null, null)
+            conn = await self._request({"op": "write", "path": path}, [in_r, null, null])
             _close(in_r)
             _close(null)
             fds = [in_w]
@@ -354,7 +340,7 @@ class BwrapSandboxEnvironment(SandboxEnvironment):
         chunks: list[bytes] = []
         try:
             op = {"op": "read", "path": path, "limit": limit}
-            conn = await self._request(op, null, out_w, null)
+            conn = await self._request(op, [null, out_w, null])
             _close(out_w)
             _close(null)
             fds = [out_r]
@@ -414,19 +400,6 @@ async def _write_all(fd: int, data: bytes, fds: list[int]) -> None:
         if fd in fds:
             fds.remove(fd)
         _close(fd)
-
-
-async def _drain(fd: int, buffer: CircularByteBuffer) -> None:
-    os.set_blocking(fd, False)
-    while True:
-        try:
-            chunk = os.read(fd, 1 << 20)
-        except BlockingIOError:
-            await anyio.wait_readable(fd)
-            continue
-        if not chunk:
-            return
-        buffer.write(chunk)
 
 
 async def _drain_list(fd: int, chunks: list[bytes], limit: int) -> None:
