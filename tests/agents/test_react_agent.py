@@ -54,3 +54,30 @@ def test_bash_score_twice_submit_on_optimize_kernel(tmp_path, fast_solution_step
     assert system.role == "system" and "10 minutes of working time" in system.text
     usage = sample.model_usage["mockllm/model"]
     assert usage.input_tokens == 5 * 1000 and usage.output_tokens == 5 * 100
+
+
+def test_reminder_fires_on_the_working_time_clock(tmp_path):
+    """Budget 10 s, remind at 75% left: not after a quick step, but after `sleep 3`."""
+    from conftest import tool_call, write_reference_command
+
+    from rdbench.agents.settings import ScaffoldSettings
+
+    settings = ScaffoldSettings(name="test-reminders", version=1, reminder_fractions=(0.75,))
+    steps = [
+        tool_call("bash", command=write_reference_command()),
+        tool_call("bash", command="sleep 3"),
+        tool_call("submit", answer="done"),
+    ]
+    family = load_families(["optimize_kernel"])[0]
+    model = get_model("mockllm/model", custom_outputs=scripted_attempt(steps))
+    task = family_task(
+        family, solver=rdbench_agent(settings=settings), sandbox_spec="local", time_limit=10
+    )
+    log = inspect_eval(task, model=model, log_dir=str(tmp_path), display="none")[0]
+    messages = log.samples[0].messages
+    reminders = [i for i, m in enumerate(messages) if m.role == "user" and "Time check" in m.text]
+    assert len(reminders) == 1, [m.text for m in messages if m.role == "user"]
+    before = messages[reminders[0] - 1]
+    assert before.role == "tool" and before.function == "bash"
+    assert messages[reminders[0] - 2].tool_calls[0].arguments == {"command": "sleep 3"}
+    assert "of your 10 seconds working-time budget" in messages[reminders[0]].text
