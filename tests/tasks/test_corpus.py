@@ -75,7 +75,10 @@ def test_unknown_characters_and_bad_ids() -> None:
 
 
 def test_corpus_module_does_not_import_torch() -> None:
-    code = "import sys, rdbench.tasks._corpus as c; c.corpus_splits(); print('torch' in sys.modules)"
+    code = (
+        "import sys, rdbench.tasks._corpus as c; c.corpus_splits(); "
+        "print('torch' in sys.modules)"
+    )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
 

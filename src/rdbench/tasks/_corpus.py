@@ -114,7 +114,8 @@ def split_documents(
     random.Random(seed).shuffle(order)
     n_train = round(fractions[0] * len(order))
     n_validation = round(fractions[1] * len(order))
-    cuts = (order[:n_train], order[n_train : n_train + n_validation], order[n_train + n_validation :])
+    n_head = n_train + n_validation
+    cuts = (order[:n_train], order[n_train:n_head], order[n_head:])
     train, validation, test = ([documents[i] for i in sorted(part)] for part in cuts)
     return train, validation, test
 
