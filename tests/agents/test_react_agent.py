@@ -19,7 +19,7 @@ def _score_events(sample):
     return [e for e in sample.events if getattr(e, "event", None) == "score"]
 
 
-@pytest.mark.parametrize("sandbox", ["local"])
+@pytest.mark.parametrize("sandbox", ["bwrap"])
 def test_bash_score_twice_submit_on_optimize_kernel(tmp_path, fast_solution_steps, sandbox):
     family = load_families(["optimize_kernel"])[0]
     model = get_model("mockllm/model", custom_outputs=scripted_attempt(fast_solution_steps))
@@ -71,7 +71,7 @@ def test_reminder_fires_on_the_working_time_clock(tmp_path):
     family = load_families(["optimize_kernel"])[0]
     model = get_model("mockllm/model", custom_outputs=scripted_attempt(steps))
     task = family_task(
-        family, solver=rdbench_agent(settings=settings), sandbox_spec="local", time_limit=10
+        family, solver=rdbench_agent(settings=settings), sandbox_spec="bwrap", time_limit=10
     )
     log = inspect_eval(task, model=model, log_dir=str(tmp_path), display="none")[0]
     messages = log.samples[0].messages

@@ -117,7 +117,7 @@ def test_total_budget_gives_k_attempts_resumes_and_prices(tmp_path):
     prices.write_text("mockllm/model: {input: 3.0, output: 15.0}\n")
     plan = plan_run(
         model="mockllm/model", tasks="optimize_kernel", attempt_length="2m",
-        total_budget="6m", sandbox="local", scaffold="react", agent_label="scripted",
+        total_budget="6m", sandbox="bwrap", scaffold="react", agent_label="scripted",
         prices=prices,
     )
     assert plan.epochs == 3
