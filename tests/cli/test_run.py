@@ -65,6 +65,7 @@ BASE = ["run", "--model", "mockllm/model", "--tasks", "optimize_kernel", "--sand
         (["--attempt-length", "30m", "--total-budget", "2h", "--attempts", "3"],
          "contradicts --total-budget // --attempt-length = 4"),
         (["--scaffold", "fancy"], "unknown scaffold 'fancy'"),
+        (["-M", "novalue"], "bad model argument 'novalue'"),
     ],
 )
 def test_bad_options_fail_with_one_line(tmp_path, capsys, extra, message):
@@ -104,6 +105,14 @@ def test_bad_price_file_fails_with_one_line(tmp_path, capsys):
     prices.write_text("mockllm/model: {input: cheap, output: 1}\n")
     err = _error_line(capsys, [*BASE, "--log-dir", str(tmp_path / "l"), "--prices", str(prices)])
     assert "input is not a number" in err
+
+
+def test_model_args_are_yaml_scalars():
+    from rdbench._cli.run import parse_model_args
+
+    assert parse_model_args(["gguf=/m/x.gguf", "threads=2", "prefill=false", "empty="]) == {
+        "gguf": "/m/x.gguf", "threads": 2, "prefill": False, "empty": ""
+    }
 
 
 def test_attempts_for_budget():

@@ -67,6 +67,9 @@ def attempts_for_budget(attempt_length_s: float, total_budget_s: float) -> int:
               help="Attempts run at once (default: Inspect's).")
 @click.option("--prices", type=click.Path(dir_okay=False, exists=True, path_type=Path),
               default=None, help="YAML price table laid over the shipped one (USD per Mtok).")
+@click.option("-M", "--model-arg", "model_arg", multiple=True, metavar="KEY=VALUE",
+              help="Model argument passed to the provider (repeatable), e.g. "
+                   "-M gguf=/path/model.gguf for rdbench-local.")
 @click.option("--display", type=click.Choice(["full", "rich", "plain", "log", "none"]),
               default=None, help="Inspect's progress display (default: Inspect's).")
 def run(
@@ -83,6 +86,7 @@ def run(
     message_limit: int | None,
     max_samples: int | None,
     prices: Path | None,
+    model_arg: tuple[str, ...],
     display: str | None,
 ) -> None:
     """Run agent attempts on tasks through Inspect's eval set (resumable).
@@ -94,16 +98,37 @@ def run(
       rdbench run --model rdbench-local/smollm2-135m --tasks optimize_kernel \\
           --budget 5m --message-limit 20 --log-dir logs/local
     """
+    model_args = parse_model_args(model_arg)
     plan = plan_run(
         model=model, tasks=tasks, attempts=attempts, attempt_length=attempt_length,
         total_budget=total_budget, sandbox=sandbox, scaffold=scaffold,
-        agent_label=agent_label, prices=prices,
+        agent_label=agent_label, prices=prices, model_args=model_args,
     )
     logs = execute_run(
         plan, log_dir=log_dir, token_limit=token_limit, message_limit=message_limit,
-        max_samples=max_samples, display=display,
+        max_samples=max_samples, display=display, model_args=model_args,
     )
     print_summary(logs, log_dir)
+
+
+def parse_model_args(items: tuple[str, ...] | list[str]) -> dict[str, Any]:
+    """Parse `KEY=VALUE` model arguments; values are read as YAML scalars (numbers, bools).
+
+    Raises:
+        UserError: an item has no `=`.
+    """
+    import yaml
+
+    args: dict[str, Any] = {}
+    for item in items:
+        key, sep, value = item.partition("=")
+        if not sep or not key.strip():
+            raise UserError(f"bad model argument {item!r}: use KEY=VALUE (e.g. -M gguf=model.gguf)")
+        try:
+            args[key.strip()] = yaml.safe_load(value) if value else ""
+        except yaml.YAMLError:
+            args[key.strip()] = value
+    return args
 
 
 # -- planning -------------------------------------------------------------------------------------
@@ -133,6 +158,7 @@ def plan_run(
     scaffold: str | None = None,
     agent_label: str | None = None,
     prices: Path | None = None,
+    model_args: dict[str, Any] | None = None,
     check_model_now: bool = True,
 ) -> RunPlan:
     """Resolve and check every option of a run; nothing is started.
@@ -179,7 +205,7 @@ def plan_run(
     if check_model_now:
         from rdbench.agents.providers import check_model
 
-        check_model(model)
+        check_model(model, model_args)
     return RunPlan(
         model=model,
         selection=list(selection.values()),

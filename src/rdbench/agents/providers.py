@@ -9,6 +9,7 @@ from __future__ import annotations
 import importlib.util
 import os
 from dataclasses import dataclass
+from typing import Any
 
 from rdbench.errors import UserError
 
@@ -50,7 +51,7 @@ def _module_available(name: str) -> bool:
         return False
 
 
-def check_model(model: str) -> None:
+def check_model(model: str, model_args: dict[str, Any] | None = None) -> None:
     """Raise a one-line `UserError` if `model` cannot be used on this machine.
 
     Checks the provider's Python package and API key (for the providers in `PROVIDERS`),
@@ -83,15 +84,15 @@ def check_model(model: str) -> None:
             raise UserError(
                 f"model {model}: no API key: set {' or '.join(needs.key_vars)} in the environment"
             )
-    _check_with_inspect(model)
+    _check_with_inspect(model, model_args or {})
 
 
-def _check_with_inspect(model: str) -> None:
+def _check_with_inspect(model: str, model_args: dict[str, Any]) -> None:
     import rdbench.models.local  # noqa: F401  registers rdbench-local even without the entry point
     from inspect_ai.model import get_model
 
     try:
-        get_model(model)
+        get_model(model, **model_args)
     except UserError:
         raise
     except Exception as ex:  # Inspect's PrerequisiteError, ValueError for unknown providers, ...

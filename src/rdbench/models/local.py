@@ -313,8 +313,9 @@ class LocalGGUFModel(ModelAPI):
                     # tool the model finds most likely; the model writes the arguments.
                     tool = self._most_likely_tool(prompt, call_tools)
                     if not tool.parameters.properties:
+                        # Nothing left to generate; the reply's tokens still count as output.
                         text = json.dumps({"name": tool.name, "arguments": {}})
-                        return text, len(tok.encode(prompt)), 0
+                        return text, len(tok.encode(prompt)), len(tok.encode(text))
                     prefill = f'{{"name": "{tool.name}", "arguments": {{'
                 inputs = tok(prompt + prefill, return_tensors="pt", add_special_tokens=False)
                 prompt_len = int(inputs["input_ids"].shape[1])
