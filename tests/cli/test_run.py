@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import math
-import sys
 from pathlib import Path
 
 import pytest
@@ -84,20 +83,33 @@ def test_unknown_task_and_bad_model_fail_with_one_line(tmp_path, capsys):
 
 
 def test_missing_provider_package_or_key_names_what_to_do(tmp_path, capsys, monkeypatch):
+    import rdbench.agents.providers as providers
+
     log_dir = str(tmp_path / "logs")
     argv = ["run", "--tasks", "optimize_kernel", "--sandbox", "local", "--log-dir", log_dir]
-    import importlib.util
-
-    monkeypatch.delenv("ANTHROPIC_API_KEY", raising=False)
+    # As on a machine without the provider packages:
+    monkeypatch.setattr(providers, "_module_available", lambda name: False)
     err = _error_line(capsys, [*argv, "--model", "anthropic/claude-sonnet-4-5"])
-    if importlib.util.find_spec("anthropic") is None:
-        assert "pip install anthropic" in err
-    else:
-        assert "set ANTHROPIC_API_KEY" in err
-    monkeypatch.setitem(sys.modules, "openai", None)  # as if the package were not installed
-    monkeypatch.setattr(importlib.util, "find_spec", lambda name, *a: None)
+    assert err.endswith("pip install anthropic")
+    err = _error_line(capsys, [*argv, "--model", "google/gemini-2.5-pro"])
+    assert err.endswith("pip install google-genai")
     err = _error_line(capsys, [*argv, "--model", "ollama/llama3.1"])
-    assert "pip install openai" in err
+    assert err.endswith("pip install openai")
+    # ... and with them, but no API key:
+    monkeypatch.setattr(providers, "_module_available", lambda name: True)
+    monkeypatch.delenv("OPENAI_API_KEY", raising=False)
+    err = _error_line(capsys, [*argv, "--model", "openai/gpt-4.1"])
+    assert err.endswith("no API key: set OPENAI_API_KEY in the environment")
+    for var in ("GOOGLE_API_KEY", "GEMINI_API_KEY", "VERTEX_API_KEY"):
+        monkeypatch.delenv(var, raising=False)
+    err = _error_line(capsys, [*argv, "--model", "google/gemini-2.5-pro"])
+    assert "set GOOGLE_API_KEY or GEMINI_API_KEY or VERTEX_API_KEY" in err
+
+
+def test_unknown_provider_is_one_line(tmp_path, capsys):
+    err = _error_line(capsys, ["run", "--model", "nosuch/model", "--tasks", "optimize_kernel",
+                               "--sandbox", "local", "--log-dir", str(tmp_path)])
+    assert "nosuch" in err and "not recognized" in err
 
 
 def test_bad_price_file_fails_with_one_line(tmp_path, capsys):

@@ -316,8 +316,8 @@ def summarize_logs(logs: list[Any]) -> list[dict[str, Any]]:
 
     Returns:
         Rows with keys `task`, `model`, `attempts`, `valid` (attempts with a valid score),
-        `errors` (attempts that crashed), `first_error`, `mean`, `best` (normalized scores of the valid
-        attempts), `tokens`, `cost_usd` (NaN where unknown), `log`.
+        `errors` (attempts that crashed), `first_error`, `mean`, `best` (normalized scores of
+        the valid attempts), `tokens`, `cost_usd` (NaN where unknown), `log`.
     """
     from inspect_ai.log import read_eval_log_sample_summaries
 
@@ -335,7 +335,8 @@ def summarize_logs(logs: list[Any]) -> list[dict[str, Any]]:
                 errors += 1
                 first_error = first_error or str(summary.error).strip().splitlines()[0][:200]
             final = (summary.scores or {}).get("rdbench_scorer")
-            value = float(final.value) if final is not None and _is_number(final.value) else math.nan
+            number = final is not None and _is_number(final.value)
+            value = float(final.value) if number else math.nan
             scores.append(value)
             for usage in (summary.model_usage or {}).values():
                 tokens += int(usage.total_tokens or 0)

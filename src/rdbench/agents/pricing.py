@@ -60,7 +60,9 @@ def _validate_entry(path: Path, model: str, entry: Any) -> dict[str, float]:
         try:
             number = float(value)
         except (TypeError, ValueError):
-            raise UserError(f"price file {path}: {model!r} {key} is not a number: {value!r}") from None
+            raise UserError(
+                f"price file {path}: {model!r} {key} is not a number: {value!r}"
+            ) from None
         if not (math.isfinite(number) and number >= 0):
             raise UserError(f"price file {path}: {model!r} {key} must be >= 0, not {value!r}")
         prices[key] = number

@@ -8,7 +8,13 @@ architecture transformers can de-quantize works too: `-M gguf=/path/to/model.ggu
 
 Small models do not emit structured tool calls, so the tools are described in the system
 message, and tool calls written as JSON in the reply are recovered by
-`rdbench.models.toolcall_parser`. The model is weak: it is here so that a complete, real
+`rdbench.models.toolcall_parser`. When tools are offered, the reply is started for the model
+(constrained decoding of the tool name): it opens a JSON tool call naming the offered tool the
+model itself finds most likely, and the model writes the arguments.
+
+Model arguments (`-M key=value`): `gguf` (path of another GGUF file), `max_prompt_tokens`
+(default 3072), `prefill` (false: free text, no constrained start), `threads` (torch threads,
+default 1). The model is weak: it is here so that a complete, real
 attempt (model -> tools -> sandbox -> scorer -> log) runs with no API key and no network.
 """
 
@@ -171,7 +177,8 @@ def to_chat(messages: list[ChatMessage], tools: list[ToolInfo]) -> list[dict[str
         elif isinstance(message, ChatMessageTool):
             content = message.error.message if message.error else message.text
             if len(content) > TOOL_RESULT_CHARS:
-                content = content[: TOOL_RESULT_CHARS // 2] + "\n...\n" + content[-TOOL_RESULT_CHARS // 2 :]
+                half = TOOL_RESULT_CHARS // 2
+                content = content[:half] + "\n...\n" + content[-half:]
             chat.append(
                 {"role": "user", "content": f"Result of {message.function}:\n{content}"}
             )
@@ -184,7 +191,8 @@ def _merge_consecutive(chat: list[dict[str, str]]) -> list[dict[str, str]]:
     merged: list[dict[str, str]] = []
     for turn in chat:
         if merged and merged[-1]["role"] == turn["role"]:
-            merged[-1] = {"role": turn["role"], "content": merged[-1]["content"] + "\n\n" + turn["content"]}
+            content = merged[-1]["content"] + "\n\n" + turn["content"]
+            merged[-1] = {"role": turn["role"], "content": content}
         else:
             merged.append(turn)
     return merged
