@@ -178,4 +178,15 @@ def test_total_budget_gives_k_attempts_resumes_and_prices(tmp_path):
     logs_again = execute_run(plan, log_dir=log_dir, model_args={"custom_outputs": model})
     assert model.calls == 3 * 2
     assert {p.name: p.stat().st_mtime_ns for p in log_dir.glob("*.eval")} == before
-    assert [Path(log.location).name for log in logs_again] == [Path(log.location).name for log in logs]
+    names = [Path(log.location).name for log in logs]
+    assert [Path(log.location).name for log in logs_again] == names
+
+    # Other options on the same log dir: one clear error, nothing run or overwritten.
+    from rdbench.errors import UserError
+
+    other = plan_run(model="mockllm/model", tasks="optimize_kernel", attempt_length="3m",
+                     sandbox="bwrap", scaffold="react", prices=prices)
+    with pytest.raises(UserError, match="holds logs of a run with other options"):
+        execute_run(other, log_dir=log_dir, model_args={"custom_outputs": model})
+    assert model.calls == 3 * 2
+    assert {p.name: p.stat().st_mtime_ns for p in log_dir.glob("*.eval")} == before

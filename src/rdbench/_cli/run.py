@@ -289,8 +289,37 @@ def execute_run(
     if plan.prices is not None:
         register_prices(plan.model, plan.prices)
     tasks = build_tasks(plan, token_limit, message_limit)
+    from inspect_ai._util.error import PrerequisiteError
+
     log_dir.mkdir(parents=True, exist_ok=True)
-    success, logs = eval_set(
+    try:
+        success, logs = _eval_set(eval_set, tasks, log_dir, plan, model_args, max_samples, display)
+    except PrerequisiteError as ex:
+        detail = " ".join(str(ex).split())
+        if "not associated with a task passed to eval_set" in detail:
+            raise UserError(
+                f"{log_dir} holds logs of a run with other options (model, tasks, budget, "
+                "scaffold or limits): re-run with the original options to resume, or use a "
+                "new --log-dir"
+            ) from None
+        raise UserError(f"cannot run the eval set in {log_dir}: {detail}") from None
+    if not success:
+        raise UserError(
+            f"the eval set in {log_dir} did not complete; re-run the same command to resume"
+        )
+    return list(logs)
+
+
+def _eval_set(
+    eval_set: Any,
+    tasks: list[Any],
+    log_dir: Path,
+    plan: RunPlan,
+    model_args: dict[str, Any] | None,
+    max_samples: int | None,
+    display: str | None,
+) -> tuple[bool, list[Any]]:
+    return eval_set(
         tasks,
         log_dir=str(log_dir),
         model=plan.model,
@@ -303,11 +332,6 @@ def execute_run(
         retry_immediate=False,
         fail_on_error=False,
     )
-    if not success:
-        raise UserError(
-            f"the eval set in {log_dir} did not complete; re-run the same command to resume"
-        )
-    return list(logs)
 
 
 # -- the summary ----------------------------------------------------------------------------------
