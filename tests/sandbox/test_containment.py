@@ -359,8 +359,13 @@ async def test_killing_the_harness_fails(fresh_sandbox) -> None:
 
 async def test_kill_everything_visible_keeps_sandbox_usable(fresh_sandbox) -> None:
     await sh(fresh_sandbox, "kill -9 -1; kill -9 1; :", timeout=10)
-    result = await fresh_sandbox.exec(["echo", "still here"], timeout=10)
-    assert result.stdout == "still here\n"
+    # supervisors still dying from that SIGKILL may take (and lose) one more request:
+    # it is reported as a failed command (137), never as a broken sandbox
+    for _ in range(2):
+        result = await fresh_sandbox.exec(["echo", "still here"], timeout=10)
+        if result.returncode != 137:
+            break
+    assert result.stdout == "still here\n", result
 
 
 # ----------------------------------------------------------------------- resources

@@ -334,11 +334,11 @@ def _supervise(conn: socket.socket) -> None:
 
 
 def _idle_supervisor(listener: socket.socket, taken_w: int) -> None:
-    """Body of a pre-forked supervisor: wait for one connection, serve it, exit.
+    """Body of a pre-forked supervisor: serve connections one at a time.
 
-    Forking happens ahead of time (off the request's critical path); one request per
-    supervisor, so the processes an exec leaves running are never counted as part of
-    a later exec's tree.
+    Forking (and warming up) happens ahead of time, off the requests' critical path. A
+    supervisor serves another request only when the previous one left no process behind,
+    so the processes an exec leaves running are never part of a later exec's tree.
     """
     signal.signal(signal.SIGCHLD, signal.SIG_DFL)
     # SIGPIPE stays ignored: a vanished client must not kill us before we kill the tree
@@ -356,16 +356,30 @@ def _idle_supervisor(listener: socket.socket, taken_w: int) -> None:
         pass
     finally:
         _prctl(PR_SET_DUMPABLE, 0)
+    # The first process a freshly forked Python spawns costs milliseconds (page faults
+    # all over the copied address space); pay that now, off the request's critical path.
+    try:
+        subprocess.Popen(
+            ["/bin/true"], stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL, process_group=0,
+        ).wait()
+    except OSError:
+        pass
+    me = os.getpid()
     while True:
         try:
             conn, _ = listener.accept()
-            break
         except InterruptedError:
             continue
-    os.write(taken_w, struct.pack("i", os.getpid()))
-    os.close(taken_w)
-    listener.close()
-    _supervise(conn)
+        os.write(taken_w, struct.pack("i", me))
+        _supervise(conn)
+        conn.close()
+        # Serve again only if the request left no process behind: a later timeout kills
+        # this supervisor's whole subtree, which must not include an earlier request's.
+        _reap()
+        if _descendants(me):
+            return
+        os.write(taken_w, struct.pack("i", -me))
 
 
 def _set_loopback(up: bool) -> None:
@@ -456,6 +470,7 @@ def _serve(listener: socket.socket, spare: int) -> None:
     wake_r, wake_w = os.pipe()
     os.set_blocking(wake_w, False)
     idle: set[int] = set()
+    busy: set[int] = set()
     announced = False
 
     def on_child(*_: object) -> None:
@@ -467,7 +482,8 @@ def _serve(listener: socket.socket, spare: int) -> None:
                 return
             if pid == 0:
                 return
-            idle.discard(pid)  # an idle supervisor that died (e.g. `kill -9 -1`)
+            idle.discard(pid)  # a supervisor that finished or died (e.g. `kill -9 -1`)
+            busy.discard(pid)
 
     signal.signal(signal.SIGCHLD, on_child)
     signal.set_wakeup_fd(wake_w)
@@ -504,7 +520,12 @@ def _serve(listener: socket.socket, spare: int) -> None:
         if taken_r in ready:
             data = os.read(taken_r, 4096)
             for (pid,) in struct.iter_unpack("i", data[: len(data) - len(data) % 4]):
-                idle.discard(pid)
+                if pid > 0:
+                    idle.discard(pid)
+                    busy.add(pid)
+                elif -pid in busy:  # back from a request, warm and ready (unless it died)
+                    busy.discard(-pid)
+                    idle.add(-pid)
             refill_at = time.monotonic() + 0.02
 
 
