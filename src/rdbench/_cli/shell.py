@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import array
 import json
+import marshal
 import os
 import select
 import signal
@@ -76,7 +77,7 @@ def _send_request(path: str, request: dict[str, Any], fds: list[int]) -> socket.
         sock.close()
         raise UserError(f"cannot reach the sandbox ({ex.strerror}): has it finished?") from ex
     sock.sendmsg([b"\0"], [(socket.SOL_SOCKET, socket.SCM_RIGHTS, array.array("i", fds))])
-    payload = json.dumps(request).encode()
+    payload = marshal.dumps(request)
     sock.sendall(struct.pack(">I", len(payload)) + payload)
     return sock
 

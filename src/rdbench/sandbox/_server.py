@@ -5,11 +5,13 @@ data file and run with `python -I -S` inside the sandbox, so it may only use the
 standard library.
 
 Protocol (one connection per request, on an inherited listening unix socket):
-the client sends one byte carrying three file descriptors (SCM_RIGHTS: stdin, stdout,
-stderr of the request), then a 4-byte big-endian length and a JSON request. The init
+the client sends one byte carrying the request's file descriptors (SCM_RIGHTS), then a
+4-byte big-endian length and the request (a `marshal`-encoded dict: it only ever comes
+from the harness, and the json module would add its import time to every start). The init
 process keeps a few pre-forked *supervisors* blocked in `accept` on the socket; the one
 that gets the connection serves that single request and exits, and init forks a
-replacement. The supervisor answers with a JSON line on the connection:
+replacement. The supervisor answers with a JSON line on the connection (JSON, because the harness
+must parse what comes out of the sandbox safely):
 
 - {"op": "exec", "argv", "cwd", "env", "tty"} -> {"exit": rc} or, when
   the client writes anything or closes the connection first, the whole process tree is
@@ -25,7 +27,7 @@ no extra wrapper processes, and an exec costs one fork instead of three execs.
 """
 
 import ctypes
-import json
+import marshal
 import os
 import select
 import signal
@@ -50,9 +52,38 @@ def _prctl(option: int, value: int) -> None:
     _libc.prctl(option, value, 0, 0, 0)
 
 
+def _json_str(text: str) -> str:
+    out = ['"']
+    for ch in text:
+        if ch in '"\\':
+            out.append("\\" + ch)
+        elif ch < " ":
+            out.append(f"\\u{ord(ch):04x}")
+        else:
+            out.append(ch)
+    out.append('"')
+    return "".join(out)
+
+
+def _dumps(message: dict) -> bytes:
+    """Encode a flat dict of str/int/bool/None as JSON (the json module is slow to import)."""
+    parts = []
+    for key, value in message.items():
+        if value is None:
+            text = "null"
+        elif value is True or value is False:
+            text = "true" if value else "false"
+        elif isinstance(value, int):
+            text = str(value)
+        else:
+            text = _json_str(str(value))
+        parts.append(f"{_json_str(key)}: {text}")
+    return ("{" + ", ".join(parts) + "}").encode("utf-8", "replace")
+
+
 def _send(conn: socket.socket, message: dict) -> None:
     try:
-        conn.sendall(json.dumps(message).encode() + b"\n")
+        conn.sendall(_dumps(message) + b"\n")
     except OSError:
         pass
 
@@ -77,7 +108,9 @@ def _receive_request(conn: socket.socket) -> tuple[dict, list[int]]:
     if not msg:
         raise EOFError("empty request")
     (length,) = struct.unpack(">I", _recv_exact(conn, 4))
-    return json.loads(_recv_exact(conn, length)), fds
+    # requests come from the harness only (the socket is outside the sandbox): marshal
+    # is safe here and, unlike json, costs no import time at sandbox start
+    return marshal.loads(_recv_exact(conn, length)), fds
 
 
 def _descendants(root: int) -> list[int]:
@@ -239,7 +272,7 @@ def _do_exec(conn: socket.socket, req: dict, fds: list[int]) -> None:
         return
     out = tails[proc.stdout.fileno()].value()  # type: ignore[union-attr]
     err = tails[proc.stderr.fileno()].value()  # type: ignore[union-attr]
-    header = json.dumps({"exit": code, "out": len(out), "err": len(err)}).encode() + b"\n"
+    header = _dumps({"exit": code, "out": len(out), "err": len(err)}) + b"\n"
     try:
         conn.sendall(header + out + err)
     except OSError:
@@ -436,7 +469,7 @@ def _setup_as_namespace_root(settings: dict) -> None:
 
 
 def main() -> None:
-    settings = json.loads(sys.argv[1])
+    settings = marshal.loads(bytes.fromhex(sys.argv[1]))
     if os.geteuid() == 0:
         _setup_as_namespace_root(settings)
     # not dumpable: the agent (same uid) cannot ptrace us or open /proc/1/fd

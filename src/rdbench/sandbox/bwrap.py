@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import array
 import json
+import marshal
 import os
 import secrets
 import socket
@@ -200,7 +201,8 @@ class BwrapSandbox:
                 "rlimits": rlimits,
                 "listen_fd": listener.fileno(),
             }
-            argv += [sys.executable, "-I", "-S", "/.rdbench/init.py", json.dumps(settings)]
+            encoded = marshal.dumps(settings).hex()
+            argv += [sys.executable, "-I", "-S", "/.rdbench/init.py", encoded]
             log = open(self.record.directory / "bwrap.log", "wb")
             # the listening socket keeps its fd number inside; everything else is closed
             listen_fd = listener.fileno()
@@ -403,7 +405,7 @@ class BwrapSandbox:
                 sock.connect(str(self.record.socket_path))
             except BlockingIOError:
                 await anyio.wait_writable(sock)
-            payload = json.dumps(op).encode()
+            payload = marshal.dumps(op)
             # one message (fds, length, request) so the supervisor wakes up once
             message = b"\0" + struct.pack(">I", len(payload)) + payload
             rights = array.array("i", fds)
