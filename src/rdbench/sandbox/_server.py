@@ -26,15 +26,16 @@ descends from it, so it inherits the sandbox's cgroup, rlimits, uid and namespac
 no extra wrapper processes, and an exec costs one fork instead of three execs.
 """
 
+# C modules (and ctypes) only: `socket`, `signal`, `subprocess` and `json` would add tens
+# of milliseconds of imports to every sandbox start on a loaded machine
+import _signal as signal
+import _socket as socket
+import _stat as stat
+import _struct as struct
 import ctypes
 import marshal
 import os
 import select
-import signal
-import socket
-import stat
-import struct
-import subprocess
 import sys
 import time
 
@@ -101,7 +102,10 @@ def _recv_exact(conn: socket.socket, n: int) -> bytes:
 
 def _receive_request(conn: socket.socket) -> tuple[dict, list[int]]:
     fds: list[int] = []
-    msg, ancdata, _flags, _addr = conn.recvmsg(1, socket.CMSG_SPACE(3 * 4))
+    # close-on-exec: the fds reach a command only where they are dup2'ed to 0-2
+    msg, ancdata, _flags, _addr = conn.recvmsg(
+        1, socket.CMSG_SPACE(3 * 4), socket.MSG_CMSG_CLOEXEC
+    )
     for level, kind, data in ancdata:
         if level == socket.SOL_SOCKET and kind == socket.SCM_RIGHTS:
             fds.extend(struct.unpack(f"{len(data) // 4}i", data[: len(data) - len(data) % 4]))
@@ -194,6 +198,66 @@ class _Tail:
         return data[-self.limit :] if len(data) > self.limit else data
 
 
+# Signals init ignores (and Python ignores at start): commands get the defaults back.
+_DEFAULT_SIGNALS = {
+    signal.SIGPIPE, signal.SIGXFSZ, signal.SIGTERM, signal.SIGINT, signal.SIGHUP, signal.SIGCHLD
+}
+
+
+def _which(name: str, env: dict) -> str:
+    """Resolve a command name through the request's PATH, as execvp would."""
+    if "/" in name:
+        return name
+    for directory in env.get("PATH", "/usr/bin:/bin").split(":"):
+        path = os.path.join(directory or ".", name)
+        if os.access(path, os.X_OK) and not os.path.isdir(path):
+            return path
+    raise FileNotFoundError(2, "No such file or directory", name)
+
+
+def _spawn(req: dict, stdin: int, stdout: int, stderr: int) -> int:
+    """Start the request's command with the given stdio; return its pid.
+
+    posix_spawn (vfork+exec in glibc) in a new process group: no setsid, which costs
+    ~7 ms where the kernel's sched autogroup is on. A terminal (rdbench shell) needs a
+    session and a controlling tty, which only subprocess's preexec_fn can give.
+    """
+    argv, env, cwd = list(req["argv"]), dict(req["env"]), req["cwd"]
+    if not argv:
+        raise ValueError("empty command")
+    if req.get("tty"):
+        import subprocess
+
+        def make_controlling_tty() -> None:
+            import fcntl
+            import termios
+
+            fcntl.ioctl(0, termios.TIOCSCTTY, 0)
+
+        return subprocess.Popen(
+            argv, stdin=stdin, stdout=stdout, stderr=stderr, cwd=cwd, env=env,
+            start_new_session=True, preexec_fn=make_controlling_tty,
+        ).pid
+    os.chdir(cwd)  # the supervisor serves one request at a time; the child inherits it
+    path = _which(argv[0], env)
+    try:
+        return os.posix_spawn(
+            path,
+            argv,
+            env,
+            file_actions=[
+                (os.POSIX_SPAWN_DUP2, stdin, 0),
+                (os.POSIX_SPAWN_DUP2, stdout, 1),
+                (os.POSIX_SPAWN_DUP2, stderr, 2),
+            ],
+            setpgroup=0,
+            setsigdef=_DEFAULT_SIGNALS,
+            setsigmask=(),
+        )
+    except OSError as ex:
+        raise type(ex)(ex.errno, ex.strerror, argv[0]) from None
+
+
 def _do_exec(conn: socket.socket, req: dict, fds: list[int]) -> None:
     """Run a command; with "capture", collect its output and send it with the exit code.
 
@@ -202,50 +266,39 @@ def _do_exec(conn: socket.socket, req: dict, fds: list[int]) -> None:
     harness then waits on a single socket. Otherwise (rdbench shell) the 3 passed fds
     are the command's stdio.
     """
-    tty = bool(req.get("tty"))
     capture = req.get("capture")
-
-    def make_controlling_tty() -> None:
-        import fcntl
-        import termios
-
-        fcntl.ioctl(0, termios.TIOCSCTTY, 0)
-
-    if capture is not None:
-        stdio = (fds[0] if fds else subprocess.DEVNULL, subprocess.PIPE, subprocess.PIPE)
-    else:
-        stdio = (fds[0], fds[1], fds[2])
+    pipes: list[int] = []
     try:
-        proc = subprocess.Popen(
-            req["argv"],
-            stdin=stdio[0],
-            stdout=stdio[1],
-            stderr=stdio[2],
-            cwd=req["cwd"],
-            env=req["env"],
-            close_fds=True,
-            # a terminal needs its own session; otherwise only a new process group:
-            # setsid() costs ~7 ms where the kernel's sched autogroup is on
-            start_new_session=tty,
-            process_group=None if tty else 0,
-            preexec_fn=make_controlling_tty if tty else None,
-        )
+        if capture is not None:
+            out_r, out_w = os.pipe()
+            err_r, err_w = os.pipe()
+            pipes = [out_r, out_w, err_r, err_w]
+            stdin = fds[0] if fds else os.open("/dev/null", os.O_RDONLY | os.O_CLOEXEC)
+            if not fds:
+                pipes.append(stdin)
+            pid = _spawn(req, stdin, out_w, err_w)
+            for fd in (out_w, err_w):
+                os.close(fd)
+                pipes.remove(fd)
+        else:
+            pid = _spawn(req, fds[0], fds[1], fds[2])
     except (OSError, ValueError) as ex:
         _error(conn, ex)
+        for fd in pipes:
+            os.close(fd)
         return
     finally:
         for fd in fds:
             os.close(fd)
-    pidfd = os.pidfd_open(proc.pid)
+    pidfd = os.pidfd_open(pid)
     poller = select.poll()
     poller.register(conn.fileno(), select.POLLIN)
     poller.register(pidfd, select.POLLIN)
     tails: dict[int, _Tail] = {}
     if capture is not None:
-        for stream in (proc.stdout, proc.stderr):
-            assert stream is not None
-            tails[stream.fileno()] = _Tail(int(capture))
-            poller.register(stream.fileno(), select.POLLIN)
+        for fd in (out_r, err_r):
+            tails[fd] = _Tail(int(capture))
+            poller.register(fd, select.POLLIN)
     open_streams = set(tails)
     rc: int | None = None
     while rc is None or open_streams:
@@ -254,6 +307,9 @@ def _do_exec(conn: socket.socket, req: dict, fds: list[int]) -> None:
             # the client asked for a kill (timeout) or went away (cancelled, crashed)
             _kill_tree()
             _send(conn, {"killed": True})
+            for fd in pipes:
+                os.close(fd)
+            os.close(pidfd)
             return
         for fd in open_streams & events.keys():
             data = os.read(fd, 1 << 16)
@@ -264,14 +320,16 @@ def _do_exec(conn: socket.socket, req: dict, fds: list[int]) -> None:
                 open_streams.discard(fd)
         if pidfd in events and rc is None:
             poller.unregister(pidfd)
-            rc = proc.wait()
+            rc = os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1])
+    os.close(pidfd)
     # a signal death is reported the way a shell reports it (128 + signal)
     code = rc if rc >= 0 else 128 - rc
     if capture is None:
         _send(conn, {"exit": code})
         return
-    out = tails[proc.stdout.fileno()].value()  # type: ignore[union-attr]
-    err = tails[proc.stderr.fileno()].value()  # type: ignore[union-attr]
+    out, err = tails[out_r].value(), tails[err_r].value()
+    for fd in pipes:
+        os.close(fd)
     header = _dumps({"exit": code, "out": len(out), "err": len(err)}) + b"\n"
     try:
         conn.sendall(header + out + err)
@@ -391,19 +449,21 @@ def _idle_supervisor(listener: socket.socket, taken_w: int) -> None:
         _prctl(PR_SET_DUMPABLE, 0)
     # The first process a freshly forked Python spawns costs milliseconds (page faults
     # all over the copied address space); pay that now, off the request's critical path.
+    null = os.open("/dev/null", os.O_RDWR | os.O_CLOEXEC)
     try:
-        subprocess.Popen(
-            ["/bin/true"], stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL, process_group=0,
-        ).wait()
+        dev_null = [(os.POSIX_SPAWN_DUP2, null, fd) for fd in (0, 1, 2)]
+        os.waitpid(os.posix_spawn("/bin/true", ["true"], {}, file_actions=dev_null), 0)
     except OSError:
         pass
+    finally:
+        os.close(null)
     me = os.getpid()
     while True:
         try:
-            conn, _ = listener.accept()
+            fd, _ = listener._accept()
         except InterruptedError:
             continue
+        conn = socket.socket(fileno=fd)
         os.write(taken_w, struct.pack("i", me))
         _supervise(conn)
         conn.close()
@@ -420,11 +480,14 @@ def _set_loopback(up: bool) -> None:
     import fcntl
 
     siocgifflags, siocsifflags, iff_up = 0x8913, 0x8914, 0x1
-    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+    sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    try:
         ifreq = struct.pack("16sH14x", b"lo", 0)
-        flags = struct.unpack("16sH14x", fcntl.ioctl(s, siocgifflags, ifreq))[1]
+        flags = struct.unpack("16sH14x", fcntl.ioctl(sock.fileno(), siocgifflags, ifreq))[1]
         flags = flags | iff_up if up else flags & ~iff_up
-        fcntl.ioctl(s, siocsifflags, struct.pack("16sH14x", b"lo", flags))
+        fcntl.ioctl(sock.fileno(), siocsifflags, struct.pack("16sH14x", b"lo", flags))
+    finally:
+        sock.close()
 
 
 def _disable_user_namespaces() -> None:
