@@ -77,6 +77,7 @@ _GROUP = f"root:x:0:\nagent:x:{SANDBOX_UID}:\nnogroup:x:65534:\n"
 _HOSTS = "127.0.0.1 localhost sandbox\n::1 localhost ip6-localhost\n"
 _SERVER_SOURCE = Path(__file__).with_name("_server.py")
 _START_TIMEOUT = 30.0
+_MAX_REPLY = 1 << 20  # longest JSON line accepted from a supervisor
 
 
 def sandbox_env(extra: Mapping[str, str] | None = None) -> dict[str, str]:
@@ -329,6 +330,9 @@ class BwrapSandbox:
         for host, inside in config.ro_binds.items():
             if not os.path.exists(host):
                 raise SandboxUnavailable(f"ro_binds: host path {host} does not exist")
+            if not os.path.isabs(inside) or os.path.normpath(inside) in ("/", "/proc", "/dev"):
+                raise SandboxUnavailable(f"ro_binds: {inside!r} must be an absolute path "
+                                         "other than /, /proc and /dev")
             args += ["--ro-bind", host, inside]
         args += ["--chdir", SANDBOX_HOME, "--clearenv"]
         for key, value in sandbox_env().items():
@@ -450,8 +454,14 @@ class _Connection:
         self._buf = b""
 
     async def reply(self) -> dict[str, Any] | None:
-        """Return the next JSON reply, or None when the supervisor went away."""
+        """Return the next JSON reply, or None when the supervisor went away.
+
+        What comes out of the sandbox is untrusted: an over-long or malformed reply is
+        treated like a vanished supervisor.
+        """
         while b"\n" not in self._buf:
+            if len(self._buf) > _MAX_REPLY:
+                return None
             try:
                 chunk = self.sock.recv(65536)
             except BlockingIOError:
@@ -463,7 +473,11 @@ class _Connection:
                 return None
             self._buf += chunk
         line, _, self._buf = self._buf.partition(b"\n")
-        return json.loads(line)
+        try:
+            reply = json.loads(line)
+        except ValueError:
+            return None
+        return reply if isinstance(reply, dict) else None
 
     async def read_exact(self, n: int) -> bytes | None:
         """Return the next `n` raw bytes, or None when the supervisor went away first."""

@@ -242,7 +242,9 @@ class BwrapSandboxEnvironment(SandboxEnvironment):
             return self._exec_error(cmd, op["cwd"], final)
         if final.get("lost"):
             return ExecResult(False, 137, "", f"[sandbox: {final['lost']}]\n")
-        returncode = int(final["exit"])
+        returncode = final.get("exit")
+        if not isinstance(returncode, int):
+            raise SandboxUnavailableError(f"sandbox {self.sandbox.id} sent a malformed reply")
         return ExecResult(
             success=returncode == 0,
             returncode=returncode,
@@ -264,6 +266,12 @@ class BwrapSandboxEnvironment(SandboxEnvironment):
                         tg.start_soon(_write_all, in_w, data, fds)
                     reply = await conn.reply()
                     if reply is not None and "out" in reply:
+                        sizes = (reply.get("out"), reply.get("err"))
+                        limit = SandboxEnvironmentLimits.MAX_EXEC_OUTPUT_SIZE
+                        if not all(isinstance(n, int) and 0 <= n <= limit for n in sizes):
+                            raise SandboxUnavailableError(
+                                f"sandbox {self.sandbox.id} sent a malformed reply"
+                            )
                         body = await conn.read_exact(int(reply["out"]) + int(reply["err"]))
                         if body is None:
                             reply = None
