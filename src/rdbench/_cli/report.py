@@ -1,0 +1,91 @@
+"""`rdbench report`: rdbench logs and/or METR runs -> one self-contained HTML page."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from rdbench.errors import UserError
+
+
+@click.command("report")
+@click.argument("inputs", nargs=-1, required=True)
+@click.option("-o", "--output", "output", type=click.Path(dir_okay=False), default="report.html",
+              show_default=True, help="HTML file to write.")
+@click.option("--release-dates", type=click.Path(dir_okay=False),
+              help="YAML (alias -> date) or CSV (agent, release_date) for the trend. "
+              "Default: the shipped file when the public METR data is an input.")
+@click.option("--threshold", default="8h", show_default=True,
+              help="Horizon whose crossing date is forecast (30m, 8h, 1d; bare number = minutes).")
+@click.option("--skip-bad", is_flag=True, help="Skip unreadable logs and bad JSON lines (counted).")
+@click.option("--bootstrap", "n_bootstrap", type=click.IntRange(min=0), default=1000,
+              show_default=True, help="Bootstrap samples for every interval.")
+@click.option("--seed", type=int, default=0, show_default=True, help="Bootstrap seed.")
+@click.option("--title", default="rdbench report", show_default=True, help="Page title.")
+def report(
+    inputs: tuple[str, ...],
+    output: str,
+    release_dates: str | None,
+    threshold: str,
+    skip_bad: bool,
+    n_bootstrap: int,
+    seed: int,
+    title: str,
+) -> None:
+    """Write the HTML report for INPUTS: directories of Inspect logs, .eval files, METR
+    runs.jsonl, attempts.parquet, or `metr` for the shipped public METR data.
+
+    \b
+    Example:
+      rdbench report logs/ metr -o report.html --threshold 8h
+    """
+    from rdbench._cli._durations import parse_duration
+    from rdbench.records import (
+        PUBLIC_DATASET,
+        load_attempts,
+        public_release_dates_path,
+        public_runs_path,
+        read_release_dates,
+    )
+
+    threshold_minutes = parse_duration(threshold) / 60
+    out = Path(output)
+    if out.exists() and out.is_dir():
+        raise UserError(f"{out}: is a directory; give an .html file with -o")
+    attempts, trajectories, skipped = load_attempts(list(inputs), skip_bad=skip_bad)
+    if skipped:
+        click.secho(f"warning: skipped {skipped} bad input(s) (--skip-bad)", fg="yellow", err=True)
+    if attempts.empty:
+        raise UserError(f"no attempts found in {', '.join(inputs)}")
+    dates = None
+    if release_dates is not None:
+        dates = read_release_dates(release_dates)
+    else:
+        public = str(public_runs_path().resolve())
+        if any(i == PUBLIC_DATASET or str(Path(i).resolve()) == public for i in inputs):
+            dates = read_release_dates(public_release_dates_path())
+
+    from rich.console import Console
+    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from rdbench.report.build import write_report
+
+    steps = ["best-of-k against budget", "trajectories", "time horizons and trend", "tables",
+             "writing the page"]
+    console = Console(stderr=True)
+    with Progress(TextColumn("{task.description}"), BarColumn(), TimeElapsedColumn(),
+                  console=console, transient=True, disable=not console.is_terminal) as bar:
+        task = bar.add_task("report", total=len(steps))
+
+        def advance(label: str) -> None:
+            done = steps.index(label) if label in steps else 0
+            bar.update(task, completed=done, description=f"report: {label}")
+
+        path = write_report(
+            attempts, trajectories, out, dates, threshold_minutes,
+            n_bootstrap=n_bootstrap, seed=seed, title=title, inputs=list(inputs),
+            progress=advance,
+        )
+        bar.update(task, completed=len(steps))
+    click.echo(str(path))

@@ -1,0 +1,464 @@
+"""Compute every section of the report with ``rdbench.stats`` and write the HTML page."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from rdbench.report import figures
+from rdbench.report._style import agent_colors, figure_to_svg, format_minutes
+from rdbench.report.tables import (
+    attempt_list,
+    family_table,
+    horizon_table,
+    table_html,
+)
+
+__all__ = ["Section", "Report", "build_report", "write_report", "DEFAULT_THRESHOLD_MINUTES"]
+
+DEFAULT_THRESHOLD_MINUTES = 480.0
+# Figures 1-2 use rdbench's own attempts: METR's runs.jsonl has no trajectories, and its
+# general (non-RE-Bench) tasks are scored 0/1, which a normalized-score curve would mix in.
+_RUNS_SUFFIX = ".jsonl"
+
+
+@dataclass
+class Section:
+    """One section of the page: a figure (SVG text) or, without data, a sentence why."""
+
+    id: str
+    title: str
+    lead: str
+    svg: str | None = None
+    empty: str | None = None
+    tables: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+
+@dataclass
+class Report:
+    """Everything the page shows; :func:`rdbench.report.page.render_page` lays it out."""
+
+    title: str
+    summary: list[tuple[str, str, str]]  # (label, value, detail) headline cards
+    inputs: list[str]
+    sections: list[Section]
+    warnings: list[str]
+
+
+def _svg(fig, name: str) -> str:
+    try:
+        return figure_to_svg(fig, name)
+    finally:
+        fig.clear()
+
+
+def _attempt_lengths(agents: pd.DataFrame) -> list[float]:
+    lengths = agents["time_limit_s"].astype(float)
+    return sorted(float(v) for v in lengths[lengths > 0].dropna().unique())
+
+
+def _budgets(lengths: list[float], humans: pd.DataFrame) -> list[float]:
+    # Doublings from the shortest attempt length up to 16 attempts of the longest (and at
+    # least the humans' longest working time), as RE-Bench's 30 min .. 32 h axis does.
+    top = max(lengths) * 16
+    if len(humans):
+        top = max(top, float(humans["working_time_s"].astype(float).max(skipna=True) or 0))
+    budgets, value = [], min(lengths)
+    while value <= top * 1.0001 and len(budgets) < 40:
+        budgets.append(value)
+        value *= 2
+    return budgets
+
+
+def budget_section(attempts, trajectories, *, n_bootstrap, seed, colors) -> Section:
+    """Figure 1: best-of-k against total budget, agents vs humans.
+
+    Returns:
+        The section (figure, or a sentence when there is nothing to compare).
+    """
+    from rdbench.stats import agent_vs_human
+
+    section = Section(
+        "budget",
+        "1 · Agents and humans at equal time budgets",
+        "For a total budget T, an agent with attempts of length t gets k = T ÷ t tries; "
+        "the line is the expected best of those k (mean over tasks). The black line is what "
+        "human experts had reached after working time T. Bands: 95% bootstrap over tasks.",
+    )
+    agents = attempts[~attempts["is_human"].astype(bool)]
+    humans = attempts[attempts["is_human"].astype(bool)]
+    lengths = _attempt_lengths(agents)
+    if not lengths:
+        section.empty = (
+            "No data: no rdbench agent attempts with a time limit. This comparison needs "
+            "rdbench logs (METR's runs.jsonl is used for the horizon sections only)."
+        )
+        return section
+    table = agent_vs_human(
+        attempts, trajectories, _budgets(lengths, humans), lengths,
+        n_bootstrap=n_bootstrap, seed=seed,
+    )
+    table = table[table["score"].notna()]
+    if table.empty:
+        section.empty = "No data: no attempt has a known score at any budget."
+        return section
+    curves = pd.DataFrame(
+        {
+            "agent": table["agent"].astype(str),
+            "is_human": table["is_human"].astype(bool),
+            "attempt_minutes": np.where(
+                table["is_human"].astype(bool), np.nan, table["attempt_length_s"] / 60
+            ),
+            "budget_minutes": table["budget_s"] / 60,
+            "score": table["score"],
+            "score_low": table["score_low"],
+            "score_high": table["score_high"],
+        }
+    )
+    section.svg = _svg(figures.budget_figure(curves, colors=colors), "fig-budget")
+    short = table[(~table["is_human"]) & (table["n_tasks_short"] > 0)]
+    if len(short):
+        section.notes.append(
+            f"{len(short)} point(s) leave out tasks with fewer than k attempts "
+            "(best-of-k needs k attempts per task)."
+        )
+    if humans.empty:
+        section.notes.append("No human baselines in the inputs: agents only.")
+    return section
+
+
+def trajectory_section(attempts, trajectories, *, n_bootstrap, seed, colors) -> Section:
+    """Figure 2: mean best-so-far score over working time within one attempt.
+
+    Returns:
+        The section.
+    """
+    from rdbench.stats import score_at_time_summary
+
+    section = Section(
+        "trajectory",
+        "2 · Progress within an attempt",
+        "Every call to the score tool is recorded with the working time it happened at. "
+        "The line is the best score reached so far, averaged over attempts (per task, then "
+        "over tasks); bands are 95% bootstrap intervals over tasks.",
+    )
+    ids = set(trajectories["attempt_id"].astype(str)) if len(trajectories) else set()
+    subset = attempts[attempts["attempt_id"].astype(str).isin(ids)]
+    if subset.empty:
+        section.empty = (
+            "No data: no attempt with a score trajectory (rdbench logs record one; "
+            "METR runs do not)."
+        )
+        return section
+    end = float(
+        np.nanmax(
+            [
+                subset["working_time_s"].astype(float).max(skipna=True),
+                trajectories["working_s"].astype(float).max(skipna=True),
+            ]
+        )
+    )
+    taus = np.linspace(0.0, end if end > 0 else 1.0, 61)
+    summary = score_at_time_summary(subset, trajectories, taus, n_bootstrap=n_bootstrap, seed=seed)
+    summary = summary[summary["score"].notna()]
+    curves = pd.DataFrame(
+        {
+            "agent": summary["agent"].astype(str),
+            "is_human": summary["is_human"].astype(bool),
+            "working_minutes": summary["tau_s"] / 60,
+            "score": summary["score"],
+            "score_low": summary["score_low"],
+            "score_high": summary["score_high"],
+            "n_attempts": summary["n_attempts"],
+        }
+    )
+    section.svg = _svg(figures.trajectory_figure(curves, colors=colors), "fig-trajectory")
+    return section
+
+
+def horizon_sections(attempts, *, release_dates, threshold_minutes, n_bootstrap, seed, colors):
+    """Figures 3 and 4: the time horizon per agent, and its trend over release dates.
+
+    Returns:
+        ``(horizon section, trend section, summary cards, warnings)``.
+    """
+    from rdbench.stats import (
+        empirical_success_rates,
+        fit_horizons,
+        fit_trend,
+        horizon_curves,
+        trend_line,
+    )
+
+    horizon = Section(
+        "horizon",
+        "3 · Time horizon: success against human task length",
+        "Per agent, a logistic curve of success probability against log task length "
+        "(how long the task takes a human expert), fitted with METR's weights; dots are "
+        "observed success rates in length bins. The 50% horizon (p50) is the task length "
+        "at which the agent succeeds half the time. Bands and intervals: 95%, hierarchical "
+        "bootstrap over families, tasks and runs.",
+    )
+    trend = Section(
+        "trend",
+        "4 · Trend of the horizon over model release dates",
+        "Each point is an agent's p50 at its model's release date (log scale). The line is "
+        "the exponential trend (least squares on ln p50), its band the 95% bootstrap "
+        f"interval; the diamond marks when the trend reaches {format_minutes(threshold_minutes)}.",
+    )
+    cards: list[tuple[str, str, str]] = []
+    warnings: list[str] = []
+    runs = attempts[~attempts["is_human"].astype(bool)]
+    runs = runs[runs["success"].notna() & (runs["human_minutes"].astype(float) > 0)]
+    if runs.empty:
+        horizon.empty = (
+            "No data: no agent attempt with a known success and a human time estimate."
+        )
+        trend.empty = "No data: the trend needs time horizons."
+        return horizon, trend, cards, warnings
+    try:
+        result = fit_horizons(attempts, n_bootstrap=n_bootstrap, seed=seed)
+    except ValueError as ex:
+        horizon.empty = f"No horizon could be fitted: {ex}."
+        trend.empty = "No data: the trend needs time horizons."
+        return horizon, trend, cards, warnings
+    warnings.extend(result.warnings)
+    curves = horizon_curves(result)
+    observed = empirical_success_rates(attempts)
+    horizon.svg = _svg(
+        figures.horizon_figure(curves, result.table, observed, colors=colors), "fig-horizon"
+    )
+    horizon.tables.append(
+        table_html(horizon_table(result.table), css_class="data",
+                   numeric_columns=("runs", "tasks", "p50", "p80"))
+    )
+    fitted = result.table[result.table["status"] == "ok"].dropna(subset=["p50"])
+    if len(fitted):
+        best = fitted.sort_values("p50").iloc[-1]
+        cards.append(
+            (
+                "longest 50% horizon",
+                format_minutes(best["p50"]),
+                f"{best['agent']}; 95% CI {format_minutes(best['p50_low'])} – "
+                f"{format_minutes(best['p50_high'])}",
+            )
+        )
+    if not release_dates:
+        trend.empty = (
+            "No release dates given: pass --release-dates FILE (YAML alias → date) to fit "
+            "the trend."
+        )
+        return horizon, trend, cards, warnings
+    try:
+        tr = fit_trend(
+            result.table, release_dates, samples=result.samples,
+            thresholds_minutes=[threshold_minutes], n_bootstrap=n_bootstrap, seed=seed,
+        )
+    except ValueError as ex:
+        trend.empty = f"No trend: {ex}."
+        return horizon, trend, cards, warnings
+    warnings.extend(tr.warnings)
+    points = tr.agents.merge(result.table[["agent", "p50_low", "p50_high"]], on="agent")
+    forecast = tr.forecasts.iloc[0].to_dict() if len(tr.forecasts) else None
+    trend.svg = _svg(
+        figures.trend_figure(
+            points, trend_line(tr), threshold_minutes=threshold_minutes,
+            doubling_days=tr.doubling_time_days, doubling_low=tr.doubling_time_low,
+            doubling_high=tr.doubling_time_high, forecast=forecast, colors=colors,
+        ),
+        "fig-trend",
+    )
+    left_out = tr.agents[~tr.agents["used"]]
+    if len(left_out):
+        trend.notes.append(
+            "Not in the fit: "
+            + "; ".join(f"{r.agent} ({r.reason})" for r in left_out.itertuples())
+            + "."
+        )
+    if math.isfinite(tr.doubling_time_days):
+        high = tr.doubling_time_high
+        cards.append(
+            (
+                "horizon doubling time",
+                f"{tr.doubling_time_days:.0f} days",
+                f"95% CI {tr.doubling_time_low:.0f} – "
+                f"{f'{high:.0f}' if math.isfinite(high) else '∞'} days; "
+                f"{int(tr.agents['used'].sum())} agents, R² {tr.r_squared:.2f}",
+            )
+        )
+    if forecast is not None and pd.notna(forecast.get("date")):
+        lo, hi = forecast.get("date_low"), forecast.get("date_high")
+        detail = "trend extrapolated"
+        if pd.notna(lo) and pd.notna(hi):
+            detail = f"95% CI {pd.Timestamp(lo):%b %Y} – {pd.Timestamp(hi):%b %Y}"
+        elif pd.notna(lo):
+            detail = f"95% CI from {pd.Timestamp(lo):%b %Y}, upper end never"
+        cards.append(
+            (f"p50 reaches {format_minutes(threshold_minutes)}",
+             f"{pd.Timestamp(forecast['date']):%b %Y}", detail)
+        )
+    return horizon, trend, cards, warnings
+
+
+def tables_section(attempts) -> Section:
+    """Section 5: the per-family table and the list of attempts with their transcripts.
+
+    Returns:
+        The section.
+    """
+    section = Section(
+        "families",
+        "5 · Task families and attempts",
+        "Scores are normalized: 0 is the starting solution, 1 the reference solution. "
+        "Every rdbench attempt links to its transcript, which `inspect view` opens.",
+    )
+    section.tables.append(
+        table_html(
+            family_table(attempts), css_class="data",
+            numeric_columns=("tasks", "attempts", "agents", "mean score", "best score",
+                             "human runs", "human mean", "human time"),
+        )
+    )
+    limit = 2000
+    with_log, without = attempt_list(attempts, limit=limit)
+    if len(with_log):
+        section.tables.append(
+            '<h3 id="attempts">Attempts and transcripts</h3>'
+            + table_html(with_log, css_class="data attempts",
+                         code_columns=("transcript", "open with"),
+                         numeric_columns=("score", "working time"))
+        )
+        n_logs = int(attempts["source"].astype("string").str.lower()
+                     .str.endswith((".eval", ".json")).fillna(False).sum())
+        if n_logs > limit:
+            section.notes.append(f"Showing the first {limit} of {n_logs} attempts with a transcript.")
+    if len(without):
+        section.tables.append(
+            "<h3>Runs without transcripts</h3>"
+            "<p class='lead'>Runs read from METR-format files carry scores but no transcript.</p>"
+            + table_html(without, css_class="data", code_columns=("source",),
+                         numeric_columns=("attempts", "agents"))
+        )
+    return section
+
+
+def build_report(
+    attempts: pd.DataFrame,
+    trajectories: pd.DataFrame | None = None,
+    *,
+    release_dates: Mapping[str, object] | None = None,
+    threshold_minutes: float = DEFAULT_THRESHOLD_MINUTES,
+    n_bootstrap: int = 1000,
+    seed: int = 0,
+    title: str = "rdbench report",
+    inputs: list[str] | None = None,
+    progress: Callable[[str], None] | None = None,
+) -> Report:
+    """Compute every section of the report (see :func:`write_report` for the arguments).
+
+    Returns:
+        The :class:`Report`, ready for :func:`rdbench.report.page.render_page`.
+    """
+    from rdbench.records import coerce_attempts, coerce_trajectories, empty_trajectories
+
+    step = progress or (lambda _msg: None)
+    attempts = coerce_attempts(attempts)
+    trajectories = (
+        coerce_trajectories(trajectories) if trajectories is not None else empty_trajectories()
+    )
+    colors = agent_colors(attempts["agent"].astype(str).unique())
+    source = attempts["source"].astype("string").fillna("")
+    own = attempts[~source.str.lower().str.endswith(_RUNS_SUFFIX).to_numpy()]
+    own_traj = trajectories[trajectories["attempt_id"].isin(own["attempt_id"])]
+    step("best-of-k against budget")
+    budget = budget_section(own, own_traj, n_bootstrap=n_bootstrap, seed=seed, colors=colors)
+    step("trajectories")
+    traj = trajectory_section(own, own_traj, n_bootstrap=n_bootstrap, seed=seed, colors=colors)
+    step("time horizons and trend")
+    horizon, trend, cards, warnings = horizon_sections(
+        attempts, release_dates=release_dates, threshold_minutes=threshold_minutes,
+        n_bootstrap=n_bootstrap, seed=seed, colors=colors,
+    )
+    step("tables")
+    tables = tables_section(attempts)
+    is_human = attempts["is_human"].astype(bool)
+    head = [
+        (
+            "attempts",
+            f"{len(attempts):,}",
+            f"{int((~is_human).sum()):,} agent, {int(is_human.sum()):,} human; "
+            f"{attempts.loc[~is_human, 'agent'].nunique()} agents",
+        ),
+        (
+            "tasks",
+            f"{attempts['task_id'].nunique():,}",
+            f"in {attempts['task_family'].nunique()} families",
+        ),
+    ]
+    return Report(
+        title=title,
+        summary=head + cards,
+        inputs=list(inputs or sorted(source.unique())),
+        sections=[budget, traj, horizon, trend, tables],
+        warnings=warnings,
+    )
+
+
+def write_report(
+    attempts: pd.DataFrame,
+    trajectories: pd.DataFrame | None,
+    out_path: str | Path,
+    release_dates: Mapping[str, object] | None = None,
+    threshold_minutes: float = DEFAULT_THRESHOLD_MINUTES,
+    *,
+    n_bootstrap: int = 1000,
+    seed: int = 0,
+    title: str = "rdbench report",
+    inputs: list[str] | None = None,
+    progress: Callable[[str], None] | None = None,
+) -> Path:
+    """Write the self-contained HTML report for an Attempt table.
+
+    Args:
+        attempts: the Attempt table (``rdbench.records``), any mix of rdbench logs and
+            METR runs.
+        trajectories: the trajectory table (None: no trajectories).
+        out_path: the HTML file to write (parent directories are created).
+        release_dates: agent -> release date for the trend (None: the trend section says
+            so); see ``rdbench.records.read_release_dates``.
+        threshold_minutes: the horizon whose crossing date is forecast (480 = 8 hours).
+        n_bootstrap: bootstrap samples for every interval.
+        seed: seeds every bootstrap (same inputs and seed -> same page).
+        title: the page title.
+        inputs: the input names listed on the page (default: the attempts' sources).
+        progress: called with a short label before each step (for a progress display).
+
+    Returns:
+        The path written. The page is written to a temporary file first and renamed, so
+        an existing report is never left half-written.
+
+    Raises:
+        RecordsError: the tables do not match the Attempt/trajectory schemas.
+    """
+    from rdbench.report.page import render_page
+
+    report = build_report(
+        attempts, trajectories, release_dates=release_dates,
+        threshold_minutes=threshold_minutes, n_bootstrap=n_bootstrap, seed=seed,
+        title=title, inputs=inputs, progress=progress,
+    )
+    if progress:
+        progress("writing the page")
+    text = render_page(report)
+    out = Path(out_path)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = out.with_name(out.name + ".tmp")
+    tmp.write_text(text, encoding="utf-8")
+    tmp.replace(out)
+    return out
