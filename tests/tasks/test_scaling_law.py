@@ -1,0 +1,154 @@
+"""scaling_law: submission validation, the scoring rule, hidden-table isolation, calibration."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+from pathlib import Path
+
+import pytest
+
+from rdbench.errors import InvalidSubmission
+from rdbench.tasks import load_families, materialize, score_solution
+
+SMALL_TABLE = [
+    {"d_model": 32, "params": 1000, "test_loss": 1.90},
+    {"d_model": 64, "params": 4000, "test_loss": 1.70},
+    {"d_model": 96, "params": 9000, "test_loss": 1.75},
+]
+
+
+@pytest.fixture(scope="module")
+def family():
+    return load_families(["scaling_law"])[0]
+
+
+@pytest.fixture(scope="module")
+def module(family):
+    return importlib.import_module(type(family).__module__)
+
+
+@pytest.fixture(scope="module")
+def workspace_train(family):
+    spec = importlib.util.spec_from_file_location("sl_train_for_tests", family.workspace_dir / "train.py")
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod
+
+
+def _submit(workspace: Path, content) -> Path:
+    workspace.mkdir(parents=True, exist_ok=True)
+    text = content if isinstance(content, str) else json.dumps(content)
+    (workspace / "submission.json").write_text(text)
+    return workspace
+
+
+# -- the scoring rule ---------------------------------------------------------------------------
+def test_score_is_regret_plus_prediction_error(module):
+    # best width (64) predicted exactly: 0
+    assert module.allocation_score(SMALL_TABLE, 64, 1.70) == pytest.approx(0.0)
+    # best width, prediction off by 0.05 either way
+    assert module.allocation_score(SMALL_TABLE, 64, 1.75) == pytest.approx(0.05)
+    assert module.allocation_score(SMALL_TABLE, 64, 1.65) == pytest.approx(0.05)
+    # width 32: regret 0.20, predicted 1.80 against 1.90 reached: error 0.10
+    assert module.allocation_score(SMALL_TABLE, 32, 1.80) == pytest.approx(0.30)
+    # the prediction is judged against the loss the chosen width reaches, not the best one
+    assert module.allocation_score(SMALL_TABLE, 96, 1.75) == pytest.approx(0.05)
+
+
+def test_unknown_width_is_a_key_error(module):
+    with pytest.raises(KeyError):
+        module.allocation_score(SMALL_TABLE, 48, 1.7)
+
+
+def test_budget_check_counts_every_parameter(module):
+    tokens = int(module.TARGET_FLOPS / (6 * 4000))
+    module.check_allocation({"d_model": 64, "tokens": tokens}, SMALL_TABLE)
+    with pytest.raises(InvalidSubmission, match="must spend the budget"):
+        module.check_allocation({"d_model": 64, "tokens": tokens // 2}, SMALL_TABLE)
+    with pytest.raises(InvalidSubmission, match="d_model must be one of"):
+        module.check_allocation({"d_model": 48, "tokens": tokens}, SMALL_TABLE)
+
+
+# -- format validation ------------------------------------------------------------------------------
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        ("{not json", "not valid JSON"),
+        ("[1, 2]", "JSON object"),
+        ({"d_model": 64, "tokens": 10}, "lacks the field"),
+        ({"d_model": 64, "tokens": 10, "predicted_loss": 1.5, "seed": 3}, "unknown field"),
+        ({"d_model": "64", "tokens": 10, "predicted_loss": 1.5}, "d_model must be an integer"),
+        ({"d_model": 64, "tokens": 1.5e6, "predicted_loss": 1.5}, "tokens must be an integer"),
+        ({"d_model": 64, "tokens": 10, "predicted_loss": "low"}, "finite number"),
+        ({"d_model": 64, "tokens": 10, "predicted_loss": -1}, "in \\(0, 10\\)"),
+        ({"d_model": 64, "tokens": 10, "predicted_loss": True}, "finite number"),
+    ],
+)
+def test_malformed_submissions_are_rejected_clearly(family, tmp_path, content, message):
+    workspace = _submit(tmp_path / "ws", content)
+    with pytest.raises(InvalidSubmission, match=message):
+        family.validate(workspace, family.variants()[0])
+
+
+def test_missing_submission_is_rejected(family, tmp_path):
+    (tmp_path / "ws").mkdir()
+    with pytest.raises(InvalidSubmission, match="submission.json is missing"):
+        family.validate(tmp_path / "ws", family.variants()[0])
+
+
+def test_validate_reveals_no_loss(family, tmp_path):
+    row = family.table()[0]
+    tokens = int(3e12 / (6 * row["params"]))
+    workspace = _submit(tmp_path / "ws", {"d_model": row["d_model"], "tokens": tokens, "predicted_loss": 1.5})
+    message = family.validate(workspace, family.variants()[0])
+    assert "valid" in message
+    assert f"{row['test_loss']:.3f}" not in message and "regret" not in message
+
+
+def test_score_is_hidden_from_the_agent(family):
+    assert family.score_visible is False
+    assert family.final_score_policy == "final"
+
+
+# -- the workspace and the hidden table ---------------------------------------------------------
+def test_hidden_table_never_reaches_the_workspace(family, tmp_path):
+    for solution in ("starting", "reference"):
+        workspace = materialize(family, tmp_path / solution, solution)
+        names = {p.name for p in workspace.rglob("*")}
+        assert "table.json" not in names
+        assert {"train.py", "submission.json", "train.txt.gz", "validation.txt.gz"} <= names
+        table_text = (family.hidden_dir / "table.json").read_text()
+        for path in workspace.rglob("*"):
+            if path.is_file() and path.suffix in (".json", ".jsonl", ".py", ".md"):
+                assert table_text not in path.read_text()
+
+
+def test_table_matches_the_workspace_train_script(family, module, workspace_train):
+    table = json.loads((family.hidden_dir / "table.json").read_text())
+    assert table["target_flops"] == workspace_train.TARGET_FLOPS == module.TARGET_FLOPS
+    assert [r["d_model"] for r in table["rows"]] == list(workspace_train.SIZES)
+    for row in table["rows"]:
+        assert row["params"] == workspace_train.param_count(row["d_model"])
+        assert row["flops"] == pytest.approx(workspace_train.TARGET_FLOPS, rel=0.01)
+
+
+def test_workspace_tokenizer_matches_the_corpus(workspace_train):
+    from rdbench.tasks import _corpus
+
+    text = _corpus.corpus_splits()[1][:20000]
+    assert workspace_train.VOCAB_SIZE == _corpus.VOCAB_SIZE
+    assert (workspace_train.encode(text) == _corpus.encode_array(text)).all()
+
+
+def test_train_script_refuses_runs_above_the_cap(workspace_train, capsys):
+    assert workspace_train.main(["--d-model", "192", "--tokens", "10000000"]) == 2
+    assert "above the cap" in capsys.readouterr().err
+
+
+# -- calibration: start scores 0, reference 1 (deterministic: a table lookup) ----------------
+@pytest.mark.parametrize(("solution", "expected"), [("starting", 0.0), ("reference", 1.0)])
+def test_starting_and_reference_calibration(family, solution, expected):
+    result = score_solution(family, family.variants()[0], solution)
+    assert result.valid, result.message
+    assert result.normalized == pytest.approx(expected, abs=0.05)
