@@ -9,6 +9,9 @@ Measures, in one run and under the same machine load:
 - concurrency: N sandboxes started at once, each running a few commands and file
   operations, then cleaned up (errors counted).
 
+Wall-clock numbers depend on machine load (recorded as `load_average_1m`); the CPU
+cost of a sandbox's start and cleanup is reported too, which does not.
+
 Writes bench/results/sandbox.json. Run from the project root:
 
     .venv/bin/python bench/sandbox.py [--n-exec 300] [--n-start 30] [--concurrent 50]
@@ -20,6 +23,7 @@ import argparse
 import json
 import os
 import platform
+import resource
 import statistics
 import subprocess
 import sys
@@ -52,8 +56,22 @@ def _ms(values: list[float]) -> dict[str, float]:
     }
 
 
+def _cpu_seconds() -> float:
+    """CPU time (user+sys) of this process and of all its waited-for descendants."""
+    own, children = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(
+        resource.RUSAGE_CHILDREN
+    )
+    return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
+
+
 async def _start_cost(provider: Any, config: Any, n: int) -> tuple[dict, dict]:
+    """Return (start, cleanup) timings; start also has the CPU cost of a whole lifecycle.
+
+    The CPU time (harness + bwrap + the sandbox's processes, which are all reaped by the
+    time cleanup returns) does not depend on how loaded the machine is, wall time does.
+    """
     starts, cleanups = [], []
+    cpu0 = _cpu_seconds()
     for _ in range(n):
         t0 = time.perf_counter()
         envs = await provider.sample_init("bench", config, {})
@@ -62,7 +80,8 @@ async def _start_cost(provider: Any, config: Any, n: int) -> tuple[dict, dict]:
         t2 = time.perf_counter()
         starts.append(t1 - t0)
         cleanups.append(t2 - t1)
-    return _ms(starts), _ms(cleanups)
+    cpu_ms = round((_cpu_seconds() - cpu0) / n * 1000, 3)
+    return {**_ms(starts), "cpu_ms_per_start_and_cleanup": cpu_ms}, _ms(cleanups)
 
 
 async def _first_exec(n: int) -> dict:
