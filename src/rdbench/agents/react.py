@@ -9,6 +9,8 @@ that stamps the `score` tool's intermediate ScoreEvents.
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from inspect_ai._util.working import sample_working_time
 from inspect_ai.agent import Agent, AgentPrompt, AgentState, AgentSubmit, agent, react
 from inspect_ai.model import CompactionAuto, CompactionStrategy
@@ -87,12 +89,11 @@ def rdbench_agent(
     Raises:
         UserError: `settings` names no built-in scaffold.
     """
-    resolved = get_scaffold(settings or DEFAULT_SCAFFOLD) if not isinstance(
-        settings, ScaffoldSettings
-    ) else settings
+    if isinstance(settings, ScaffoldSettings):
+        resolved = settings
+    else:
+        resolved = get_scaffold(settings or DEFAULT_SCAFFOLD)
     if timeout is not None:
-        from dataclasses import replace
-
         resolved = replace(resolved, tool_timeout_s=timeout)
     return _scaffold_agent(resolved, score_visible)
 
