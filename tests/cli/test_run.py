@@ -132,7 +132,7 @@ def test_attempts_for_budget():
     assert attempts_for_budget(1800, 3599) == 1
 
 
-def test_total_budget_gives_k_attempts_resumes_and_prices(tmp_path):
+def test_total_budget_gives_k_attempts_resumes_and_prices(tmp_path, capsys):
     """k = 6m // 2m = 3 attempts per task; a second identical run does nothing new."""
     prices = tmp_path / "prices.yaml"
     prices.write_text("mockllm/model: {input: 3.0, output: 15.0}\n")
@@ -153,6 +153,14 @@ def test_total_budget_gives_k_attempts_resumes_and_prices(tmp_path):
     expected_cost = 3 * 2 * (2000 * 3.0 + 500 * 15.0) / 1e6
     assert rows[0]["cost_usd"] == pytest.approx(expected_cost)
     assert rows[0]["mean"] > 0.0  # the reference: about 1 on an idle machine, > 0 under load
+
+    from rdbench._cli.run import print_summary
+
+    print_summary(logs, log_dir)
+    out = capsys.readouterr().out
+    assert "rdbench run: mockllm/model" in out and "optimize_kernel" in out
+    assert f"{3 * 2 * 2500:,}" in out and f"{expected_cost:.4f}" in out
+    assert f"inspect view --log-dir {log_dir}" in " ".join(out.split())
 
     meta = logs[0].eval.metadata
     assert meta["rdbench_scaffold"] == "react-v1"
