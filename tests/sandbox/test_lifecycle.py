@@ -12,6 +12,7 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+import anyio
 import pytest
 
 from rdbench.errors import SandboxUnavailable
@@ -290,3 +291,18 @@ def test_inspect_eval_with_bwrap_sandbox(tmp_path: Path) -> None:
         assert sample.output.completion.startswith("hello-from-files1000\n")
         assert "sk-should-not-leak" not in sample.output.completion
         assert sample.scores is not None and sample.scores["includes"].value == "C"
+
+
+async def test_concurrent_sandboxes_are_independent(open_sandbox) -> None:
+    results: dict[int, str] = {}
+
+    async def one(i: int) -> None:
+        async with open_sandbox(BwrapConfig(memory_mb=256, disk_mb=32)) as sandbox:
+            await sandbox.write_file("me.txt", str(i))
+            result = await sandbox.exec(["sh", "-c", "cat me.txt; ls /home/agent | wc -l"])
+            results[i] = result.stdout
+
+    async with anyio.create_task_group() as tg:
+        for i in range(10):
+            tg.start_soon(one, i)
+    assert results == {i: f"{i}1\n" for i in range(10)}
