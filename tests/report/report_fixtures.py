@@ -1,5 +1,5 @@
 """Small hand-made Attempt/trajectory tables and real rdbench .eval logs for the report
-tests. Everything seeded and offline."""
+tests (fixtures in conftest.py). Everything seeded and offline."""
 
 from __future__ import annotations
 
@@ -7,9 +7,8 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-import pytest
 
-from rdbench.records import coerce_attempts, coerce_trajectories, public_runs_path
+from rdbench.records import coerce_attempts, coerce_trajectories
 
 
 def synthetic_rdbench(seed: int = 0, source: str = "synthetic") -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -41,21 +40,6 @@ def synthetic_rdbench(seed: int = 0, source: str = "synthetic") -> tuple[pd.Data
                     "tokens": 1000.0, "cost_usd": 0.1,
                 })
     return coerce_attempts(pd.DataFrame(rows)), coerce_trajectories(pd.DataFrame(traj))
-
-
-@pytest.fixture
-def rdbench_tables() -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Synthetic rdbench attempts with trajectories."""
-    return synthetic_rdbench()
-
-
-@pytest.fixture(scope="session")
-def metr_subset(tmp_path_factory) -> Path:
-    """A METR runs.jsonl with every 6th line of the public data (all agents, ~1200 runs)."""
-    lines = public_runs_path().read_text(encoding="utf-8").splitlines()
-    path = tmp_path_factory.mktemp("metr") / "runs.jsonl"
-    path.write_text("\n".join(lines[::6]) + "\n", encoding="utf-8")
-    return path
 
 
 def make_eval_logs(log_dir: Path) -> list[Path]:

@@ -210,7 +210,7 @@ def test_svg_is_inline_ready_salted_and_deterministic():
 @pytest.mark.parametrize(
     ("minutes", "text"),
     [(0.5, "30 s"), (3.7, "3.7 min"), (42.0, "42 min"), (60.0, "1 h"), (90.0, "1.5 h"),
-     (600.0, "10 h"), (4320.0, "3 d"), (float("inf"), "∞"), (float("nan"), "n/a"), (0.0, "0")],
+     (600.0, "10 h"), (4320.0, "3 d"), (1e-6, "< 0.01 s"), (2e6, "4 yr"), (1e40, "> 1000 yr"), (float("inf"), "∞"), (float("nan"), "n/a"), (0.0, "0")],
 )
 def test_format_minutes(minutes, text):
     assert format_minutes(minutes) == text

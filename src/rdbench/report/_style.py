@@ -90,13 +90,19 @@ def format_minutes(minutes: float) -> str:
     if minutes <= 0:
         return "0"
     if minutes < 1:
-        return f"{minutes * 60:.2g} s"
+        seconds = minutes * 60
+        return f"{seconds:.2g} s" if seconds >= 0.01 else "< 0.01 s"
     if minutes < 60:
         return f"{minutes:.2g} min" if minutes < 10 else f"{minutes:.0f} min"
     hours = minutes / 60
     if hours < 48:
         return f"{hours:.2g} h" if hours < 10 else f"{hours:.0f} h"
-    return f"{hours / 24:.2g} d" if hours < 240 else f"{hours / 24:.0f} d"
+    days = hours / 24
+    if days < 730:
+        return f"{days:.2g} d" if days < 10 else f"{days:.0f} d"
+    years = days / 365.25
+    # Bootstrap upper bounds can be astronomically large: say so without 40 digits.
+    return f"{years:.0f} yr" if years < 1000 else "> 1000 yr"
 
 
 # Tick positions for time axes on a log scale (minutes) and their labels.

@@ -51,6 +51,7 @@ table.data th { text-align: left; font-weight: 600; border-bottom: 2px solid #cf
                 padding: 5px 8px; white-space: nowrap; }
 table.data td { border-bottom: 1px solid #eeeeee; padding: 4px 8px; vertical-align: top; }
 table.data tbody tr:nth-child(even) td { background: #f8f9fb; }
+table.data td:first-child { white-space: nowrap; }
 table.data .num { text-align: right; font-variant-numeric: tabular-nums; }
 table.attempts td { font-size: 12px; }
 code { font-family: ui-monospace, "SFMono-Regular", Menlo, Consolas, "DejaVu Sans Mono",
