@@ -1,29 +1,33 @@
 """The sandbox's init process: runs as PID 1 inside every bwrap sandbox.
 
-This file is NOT imported by the harness. Its source is handed to bwrap as a read-only
-data file and run with `python -I -S` inside the sandbox, so it may only use the
-standard library.
+This file is NOT imported by the harness. The harness compiles it once, hands the code
+object to bwrap as a read-only data file and runs it with `python -I -S` inside the
+sandbox, so it may only use the standard library.
 
-Protocol (one connection per request, on an inherited listening unix socket):
-the client sends one byte carrying the request's file descriptors (SCM_RIGHTS), then a
-4-byte big-endian length and the request (a `marshal`-encoded dict: it only ever comes
-from the harness, and the json module would add its import time to every start). The init
-process keeps a few pre-forked *supervisors* blocked in `accept` on the socket; the one
-that gets the connection serves that single request and exits, and init forks a
-replacement. The supervisor answers with a JSON line on the connection (JSON, because the harness
-must parse what comes out of the sandbox safely):
+Protocol (one connection per request, on an inherited listening unix socket): the client
+sends one message: a byte carrying the request's file descriptors (SCM_RIGHTS), a 4-byte
+big-endian length and the request, a `marshal`-encoded dict (requests only ever come from
+the harness; json would add its import time to every start). Init keeps a few pre-forked
+*supervisors* blocked in `accept` on the socket. The one that takes a connection serves
+the request and answers with one JSON line (JSON, because the harness must parse what
+comes out of the sandbox safely); it then serves again if the request left no process
+behind, else it exits. Init forks replacements so that two stay idle.
 
-- {"op": "exec", "argv", "cwd", "env", "tty"} -> {"exit": rc} or, when
-  the client writes anything or closes the connection first, the whole process tree is
-  killed and {"killed": true} is sent. The supervisor is a child subreaper, so
-  double-forked descendants are re-parented to it and found by the kill.
-- {"op": "read", "path", "limit"} -> file bytes on the stdout fd, then {"ok": size}.
-- {"op": "write", "path"} -> file bytes read from the stdin fd, then {"ok": size}.
-Errors: {"error": "<ExceptionName>", "errno": n, "message": "..."}.
+- {"op": "exec", "argv", "cwd", "env", "capture": limit} with 0 fds (or 1: stdin)
+  -> {"exit": rc, "out": n, "err": m} followed by n bytes of stdout and m of stderr
+  (the last `limit` bytes of each). Without "capture", the 3 fds are the command's
+  stdio and the answer is {"exit": rc}; "tty": true makes fd 0 its controlling terminal.
+  When the client writes anything or closes the connection first (timeout, cancel,
+  crash), the supervisor kills the command's whole process tree and answers
+  {"killed": true}. The supervisor is a child subreaper, so double-forked and `setsid`
+  descendants are re-parented to it and found by the kill.
+- {"op": "read", "path", "limit"} + 3 fds -> file bytes on fd 1, then {"ok": size}.
+- {"op": "write", "path"} + 3 fds -> file bytes read from fd 0, then {"ok": size}.
+- Errors: {"error": "<ExceptionName>", "errno": n, "message": strerror, "text": str}.
 
 Why an init process rather than `nsenter` per exec: every process the sandbox ever runs
 descends from it, so it inherits the sandbox's cgroup, rlimits, uid and namespaces with
-no extra wrapper processes, and an exec costs one fork instead of three execs.
+no wrapper processes, and an exec is one posix_spawn by an already running supervisor.
 """
 
 # C modules (and ctypes) only: `socket`, `signal`, `subprocess` and `json` would add tens

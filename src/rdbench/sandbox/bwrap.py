@@ -47,12 +47,7 @@ from rdbench.errors import SandboxUnavailable
 from rdbench.sandbox import cgroups
 from rdbench.sandbox.config import BwrapConfig
 from rdbench.sandbox.jail import SAFE_ENV, SANDBOX_HOME, SANDBOX_UID, bwrap_path
-from rdbench.sandbox.runtime import (
-    SandboxRecord,
-    destroy,
-    process_start_time,
-    runtime_dir,
-)
+from rdbench.sandbox.runtime import SandboxRecord, destroy, process_start_time
 
 # Host uid/gid the sandbox user (1000 inside) maps to when the harness runs as root.
 HOST_UID_WHEN_ROOT = 65534
