@@ -66,3 +66,21 @@ async def _open_sandbox(config: BwrapConfig | None = None) -> AsyncIterator[obje
 def open_sandbox() -> Callable[..., AbstractAsyncContextManager[object]]:
     """`async with open_sandbox(config) as sandbox:` starts and always destroys a sandbox."""
     return _open_sandbox
+
+
+# Tests that take several seconds by design (they wait for timeouts or for a fork bomb to
+# hit its limit). Inspect's self-check functions cannot be decorated, so mark them here.
+_SLOW = {
+    "test_exec_timeout_kills_process",
+    "test_exec_timeout_kills_child_processes",
+    "test_fork_bomb_is_contained",
+    "test_shell_fork_bomb_leaves_sandbox_usable",
+    "test_crashed_harness_leaves_nothing_after_reap",
+}
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Mark the known multi-second sandbox tests `slow` (skip with -m 'not slow')."""
+    for item in items:
+        if getattr(item, "originalname", item.name) in _SLOW and "sandbox" in str(item.fspath):
+            item.add_marker(pytest.mark.slow)
