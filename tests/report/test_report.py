@@ -152,3 +152,13 @@ def test_cli_bad_threshold_is_a_user_error(metr_subset, tmp_path):
     result = _run_cli("report", str(metr_subset), "-o", str(tmp_path / "r.html"),
                       "--threshold", "soon")
     assert isinstance(result.exception, UserError)
+
+
+def test_cli_skip_bad_counts_and_continues(metr_subset, tmp_path):
+    runs = tmp_path / "runs.jsonl"
+    runs.write_text(metr_subset.read_text() + "not json\n")
+    out = tmp_path / "r.html"
+    result = _run_cli("report", str(runs), "-o", str(out), "--bootstrap", "10", "--skip-bad")
+    assert result.exception is None, result.output
+    assert "skipped 1 bad input" in result.output
+    assert out.exists()

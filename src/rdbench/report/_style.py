@@ -13,12 +13,11 @@ import matplotlib
 
 matplotlib.use("Agg")  # never open a window; the report renders off-screen
 
-import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 
 HUMAN_COLOR = "#111111"
-# Colour-blind-safe first (Okabe-Ito), then tab20 for long agent lists.
+# Colour-blind-safe first (Okabe-Ito and friends); colours repeat after twenty agents.
 _PALETTE = [
     "#0072B2",
     "#D55E00",
@@ -30,7 +29,18 @@ _PALETTE = [
     "#7F7F7F",
     "#BCBD22",
     "#6A3D9A",
-] + [matplotlib.colors.to_hex(c) for c in plt.get_cmap("tab20").colors]
+    # Paul Tol's muted scheme: distinct from the ten above for long agent lists.
+    "#332288",
+    "#882255",
+    "#44AA99",
+    "#999933",
+    "#AA4499",
+    "#117733",
+    "#DDCC77",
+    "#88CCEE",
+    "#661100",
+    "#AA4466",
+]
 
 RC = {
     "font.family": "DejaVu Sans",

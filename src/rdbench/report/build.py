@@ -49,6 +49,7 @@ class Report:
     inputs: list[str]
     sections: list[Section]
     warnings: list[str]
+    credits: list[str] = field(default_factory=list)
 
 
 def _svg(fig, name: str) -> str:
@@ -407,6 +408,12 @@ def build_report(
         inputs=list(inputs or sorted(source.unique())),
         sections=[budget, traj, horizon, trend, tables],
         warnings=warnings,
+        credits=(
+            ["METR-format runs: public METR data is MIT-licensed, © 2025 METR "
+             "(github.com/METR/eval-analysis-public)."]
+            if source.str.lower().str.endswith(_RUNS_SUFFIX).any()
+            else []
+        ),
     )
 
 

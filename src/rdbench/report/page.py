@@ -52,7 +52,7 @@ table.data th { text-align: left; font-weight: 600; border-bottom: 2px solid #cf
 table.data td { border-bottom: 1px solid #eeeeee; padding: 4px 8px; vertical-align: top; }
 table.data tbody tr:nth-child(even) td { background: #f8f9fb; }
 table.data td:first-child { white-space: nowrap; }
-table.data .num { text-align: right; font-variant-numeric: tabular-nums; }
+table.data .num { text-align: right; white-space: nowrap; font-variant-numeric: tabular-nums; }
 table.attempts td { font-size: 12px; }
 code { font-family: ui-monospace, "SFMono-Regular", Menlo, Consolas, "DejaVu Sans Mono",
        monospace; font-size: 11.5px; background: #f1f3f5; padding: 1px 4px; border-radius: 3px;
@@ -119,6 +119,7 @@ def render_page(report: Report, generated_at: datetime | None = None) -> str:
         warnings = f'<div class="warnings"><strong>Notes on the data</strong><ul>{items}</ul></div>'
     inputs = ", ".join(html.escape(i) for i in report.inputs)
     body = "\n".join(_section_html(s) for s in report.sections)
+    credits = " ".join(html.escape(c) for c in report.credits)
     return f"""<!DOCTYPE html>
 <html lang="en">
 <head>
@@ -138,7 +139,7 @@ def render_page(report: Report, generated_at: datetime | None = None) -> str:
 {body}
 <footer>Normalized score: (t(raw) − t(start)) ÷ (t(reference) − t(start)), so the starting
 solution scores 0 and the reference 1. Time horizon after METR, “Measuring AI Ability to
-Complete Long Tasks” (arXiv 2503.14499). Public METR run data: MIT License, © 2025 METR.</footer>
+Complete Long Tasks” (arXiv 2503.14499). {credits}</footer>
 </main>
 </body>
 </html>
