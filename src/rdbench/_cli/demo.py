@@ -30,7 +30,7 @@ DEMO_FAMILY = "optimize_kernel"
               help="Sandbox for the attempts: bwrap, or local (NO isolation).")
 @click.option("--skip-local-model", is_flag=True,
               help="Skip the short attempt by the small local model.")
-@click.option("--local-model-minutes", default=3.0, show_default=True,
+@click.option("--local-model-minutes", default=2.0, show_default=True,
               help="Working-time budget of the local model's attempt, in minutes.")
 def demo(out_dir: Path, full: bool, sandbox: str, skip_local_model: bool,
          local_model_minutes: float) -> None:
