@@ -111,7 +111,7 @@ def horizon_frames():
     horizons = pd.DataFrame({
         "agent": ["slow", "fast", "none"], "p50": [4.0, 60.0, np.nan],
         "p50_low": [1.0, 20.0, np.nan], "p50_high": [10.0, 200.0, np.nan],
-        "status": ["ok", "ok", "no_success"], "note": ["", "", "no success at all"],
+        "status": ["ok", "ok", "no_success"], "extrapolated": [True, False, False],
     })
     observed = pd.DataFrame({"agent": ["fast", "fast", "slow", "none"],
                              "bin_mid": [8.0, 120.0, 8.0, 8.0],
@@ -126,8 +126,8 @@ def test_horizon_figure_one_panel_per_agent_best_first_p50_marked():
     assert len(visible) == 3
     titles = [ax.get_title(loc="left") for ax in visible]
     assert titles[0] == "fast\np50 = 1 h [20 min–3.3 h]"
-    assert titles[1].startswith("slow\np50 = 4 min")
-    assert titles[2] == "none\nno success: below measurable range"
+    assert titles[1] == "slow\np50 = 4 min, extrapolated"
+    assert titles[2] == "none\nno success (below range)"
     fast = visible[0]
     assert fast.get_xscale() == "log"
     assert any(list(ln.get_xdata()) == [60.0, 60.0] for ln in fast.get_lines())  # p50 line

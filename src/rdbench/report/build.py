@@ -237,7 +237,7 @@ def horizon_sections(attempts, *, release_dates, threshold_minutes, n_bootstrap,
     )
     horizon.tables.append(
         table_html(horizon_table(result.table), css_class="data",
-                   numeric_columns=("runs", "tasks", "p50", "p80"))
+                   numeric_columns=("runs", "tasks", "p50", "p50 95% CI", "p80", "p80 95% CI"))
     )
     fitted = result.table[result.table["status"] == "ok"].dropna(subset=["p50"])
     if len(fitted):

@@ -206,7 +206,8 @@ def horizon_figure(
         curves: ``agent, human_minutes, p_success, p_low, p_high`` (as
             ``rdbench.stats.horizon_curves`` returns).
         horizons: one row per agent: ``agent, p50, p50_low, p50_high, status`` (``ok``,
-            ``no_success``, ``all_success``, ``increasing``); optional ``note``.
+            ``no_success``, ``all_success``, ``increasing``); optional ``extrapolated``
+            (p50 outside the agent's task range: marked so, no interval drawn).
         observed: optional ``agent, bin_mid, success_rate`` (as
             ``rdbench.stats.empirical_success_rates``); optional ``n_runs`` sizes points.
         colors: agent -> colour.
@@ -259,22 +260,25 @@ def horizon_figure(
                     ax.scatter(o["bin_mid"], o["success_rate"], s=sizes, color=color,
                                edgecolor="white", lw=0.5, zorder=3, alpha=0.9)
             status = str(row.status)
+            extrapolated = bool(getattr(row, "extrapolated", False))
             if status in ("ok", "increasing") and np.isfinite(row.p50):
                 ax.axvline(row.p50, color=color, ls="--", lw=1)
                 ax.plot([row.p50], [0.5], marker="o", ms=5, color="white", mec=color, mew=1.5, zorder=4)
-                if np.isfinite(row.p50_low) and np.isfinite(row.p50_high):
+                if np.isfinite(row.p50_low) and np.isfinite(row.p50_high) and not extrapolated:
                     ax.plot([max(row.p50_low, lo_x), min(row.p50_high, hi_x)], [0.5, 0.5],
                             color=color, lw=3, alpha=0.45, solid_capstyle="butt")
                 ci = ""
-                if not (np.isnan(row.p50_low) or np.isnan(row.p50_high)):
+                if extrapolated:
+                    ci = ", extrapolated"
+                elif not (np.isnan(row.p50_low) or np.isnan(row.p50_high)):
                     ci = f" [{format_minutes(row.p50_low)}–{format_minutes(row.p50_high)}]"
                 subtitle = f"p50 = {format_minutes(row.p50)}{ci}"
                 if status == "increasing":
                     subtitle = "success does not fall with length"
             elif status == "no_success":
-                subtitle = "no success: below measurable range"
+                subtitle = "no success (below range)"
             elif status == "all_success":
-                subtitle = "all succeeded: above measurable range"
+                subtitle = "all succeeded (above range)"
             else:
                 subtitle = status
             ax.set_title(f"{agent}\n{subtitle}", fontsize=8.5, fontweight="normal", loc="left")
