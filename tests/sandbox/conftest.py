@@ -76,6 +76,7 @@ _SLOW = {
     "test_fork_bomb_is_contained",
     "test_shell_fork_bomb_leaves_sandbox_usable",
     "test_crashed_harness_leaves_nothing_after_reap",
+    "test_inspect_injected_tools_work_in_bwrap",
 }
 
 

@@ -306,3 +306,36 @@ async def test_concurrent_sandboxes_are_independent(open_sandbox) -> None:
         for i in range(10):
             tg.start_soon(one, i)
     assert results == {i: f"{i}1\n" for i in range(10)}
+
+
+def test_inspect_injected_tools_work_in_bwrap(tmp_path: Path) -> None:
+    # text_editor and bash_session run through Inspect's injected sandbox-tools binary
+    # (written to /var/tmp and run as the sandbox's only, non-root user)
+    from inspect_ai import Task, eval
+    from inspect_ai.dataset import Sample
+    from inspect_ai.scorer import includes
+    from inspect_ai.solver import Generate, TaskState, solver
+    from inspect_ai.tool import bash_session, text_editor
+
+    @solver
+    def use_tools():  # type: ignore[no-untyped-def]
+        async def solve(state: TaskState, generate: Generate) -> TaskState:
+            editor = text_editor()
+            await editor(command="create", path="/home/agent/hello.py", file_text="print(6*7)\n")
+            shell = bash_session()
+            out = await shell(action="type_submit", input="python hello.py; id -u")
+            state.output.completion = str(out)
+            return state
+
+        return solve
+
+    task = Task(dataset=[Sample(input="x", target="42")], solver=use_tools(), scorer=includes(),
+                sandbox="bwrap")
+    with ThreadPoolExecutor(1) as pool:
+        [log] = pool.submit(
+            eval, task, model="mockllm/model", log_dir=str(tmp_path), display="none"
+        ).result()
+    assert log.status == "success", log.error
+    assert log.samples is not None
+    completion = log.samples[0].output.completion
+    assert "42" in completion and "1000" in completion

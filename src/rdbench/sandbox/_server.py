@@ -516,7 +516,7 @@ def _setup_as_namespace_root(settings: dict) -> None:
     home = settings["home"]
     os.chown(home, SANDBOX_UID, SANDBOX_UID)
     os.chmod(home, 0o755)
-    for path in ("/tmp", "/dev/shm"):
+    for path in ("/tmp", "/dev/shm", "/var/tmp"):
         if os.path.isdir(path):
             os.chmod(path, 0o1777)
     if settings["network"] == "none":

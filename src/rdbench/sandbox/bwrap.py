@@ -64,6 +64,8 @@ _ETC_RO = [
     "/etc/profile",
     "/etc/inputrc",
     "/etc/mime.types",
+    "/etc/os-release",  # Inspect's tool injection reads the distribution from it
+    "/etc/debian_version",
 ]
 _PASSWD = (
     "root:x:0:0:root:/root:/usr/sbin/nologin\n"
@@ -339,6 +341,8 @@ class BwrapSandbox:
         args += ["--proc", "/proc", "--dev", "/dev"]
         size = str(config.disk_mb * mb)
         args += ["--size", size, "--tmpfs", "/tmp", "--size", size, "--tmpfs", "/dev/shm"]
+        # /var/tmp: where Inspect injects its sandbox tools (bash_session, text_editor)
+        args += ["--perms", "0755", "--dir", "/var", "--size", size, "--tmpfs", "/var/tmp"]
         args += ["--size", size, "--tmpfs", SANDBOX_HOME]
         for host, inside in config.ro_binds.items():
             if not os.path.exists(host):

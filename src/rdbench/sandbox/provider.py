@@ -25,7 +25,7 @@ from inspect_ai.util import (
     SandboxUserUnsupportedError,
     sandboxenv,
 )
-from inspect_ai.util._sandbox.environment import SandboxDefaultUser, SandboxUnavailableError
+from inspect_ai.util._sandbox.environment import SandboxUnavailableError
 from pydantic import BaseModel
 from typing_extensions import override
 
@@ -378,10 +378,6 @@ class BwrapSandboxEnvironment(SandboxEnvironment):
             raise ConnectionError(f"sandbox {self.sandbox.id} is not running")
         command = f"{shlex.quote(sys.executable)} -m rdbench.cli shell {self.sandbox.id}"
         return SandboxConnection(type="bwrap", command=command, container=self.sandbox.id)
-
-    def default_user(self) -> SandboxDefaultUser:
-        """Return who exec() runs as: uid/gid 1000 with HOME=/home/agent."""
-        return SandboxDefaultUser(SANDBOX_UID, SANDBOX_UID, [SANDBOX_UID], SANDBOX_HOME)
 
 
 def _close(fd: int) -> None:
