@@ -339,3 +339,14 @@ def test_inspect_injected_tools_work_in_bwrap(tmp_path: Path) -> None:
     assert log.samples is not None
     completion = log.samples[0].output.completion
     assert "42" in completion and "1000" in completion
+
+
+async def test_human_cli_installs_into_the_sandbox(open_sandbox) -> None:
+    # Inspect's human_cli installs its `task` command under /opt as the default user
+    from inspect_ai.agent._human.install import install_human_agent
+
+    async with open_sandbox() as sandbox:
+        await install_human_agent(None, [], "", False, sandbox_env=sandbox)
+        result = await sandbox.exec(["sh", "-c", "test -x /opt/human_agent/task.py && echo ok"])
+        assert result.stdout == "ok\n", result
+        assert "task start" in await sandbox.read_file("/home/agent/.bashrc")

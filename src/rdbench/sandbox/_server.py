@@ -513,9 +513,10 @@ def _setup_as_namespace_root(settings: dict) -> None:
     namespace root (host uid 0 mapped to 0) and this function does the last steps and
     drops every capability by switching to uid/gid 1000 (host uid 65534).
     """
-    home = settings["home"]
-    os.chown(home, SANDBOX_UID, SANDBOX_UID)
-    os.chmod(home, 0o755)
+    for path in (settings["home"], "/opt"):
+        if os.path.isdir(path):
+            os.chown(path, SANDBOX_UID, SANDBOX_UID)
+            os.chmod(path, 0o755)
     for path in ("/tmp", "/dev/shm", "/var/tmp"):
         if os.path.isdir(path):
             os.chmod(path, 0o1777)

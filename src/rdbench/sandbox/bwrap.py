@@ -343,6 +343,8 @@ class BwrapSandbox:
         args += ["--size", size, "--tmpfs", "/tmp", "--size", size, "--tmpfs", "/dev/shm"]
         # /var/tmp: where Inspect injects its sandbox tools (bash_session, text_editor)
         args += ["--perms", "0755", "--dir", "/var", "--size", size, "--tmpfs", "/var/tmp"]
+        # /opt (the agent's): where Inspect's human_cli installs its `task` command
+        args += ["--size", str(64 * mb), "--tmpfs", "/opt"]
         args += ["--size", size, "--tmpfs", SANDBOX_HOME]
         for host, inside in config.ro_binds.items():
             if not os.path.exists(host):
