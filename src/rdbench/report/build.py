@@ -342,7 +342,7 @@ def tables_section(attempts) -> Section:
     if len(without):
         section.tables.append(
             "<h3>Runs without transcripts</h3>"
-            "<p class='lead'>Runs read from METR-format files carry scores but no transcript.</p>"
+            "<p class='lead'>These inputs (e.g. METR's runs.jsonl) carry scores but no transcript.</p>"
             + table_html(without, css_class="data", code_columns=("source",),
                          numeric_columns=("attempts", "agents"))
         )
