@@ -94,6 +94,35 @@ def test_crashed_harness_leaves_nothing_after_reap(tmp_path: Path) -> None:
     assert all(not Path(p).exists() for p in cgroup_paths)
 
 
+def test_ctrl_c_in_the_harness_leaves_nothing(tmp_path: Path) -> None:
+    script = textwrap.dedent(
+        """
+        import anyio, json, time
+        from rdbench.sandbox.provider import BwrapSandboxEnvironment as B
+        async def main():
+            envs = await B.sample_init("ctrlc", None, {})
+            sb = envs["default"]
+            await sb.exec(["sh", "-c", "sleep 300 >/dev/null 2>&1 &"])
+            r = sb.sandbox.record
+            print(json.dumps([r.id, r.bwrap_pid, r.init_pid, r.cgroups]), flush=True)
+            await anyio.sleep(300)
+        anyio.run(main)
+        """
+    )
+    proc = subprocess.Popen(
+        [sys.executable, "-c", script], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+        text=True,
+    )
+    assert proc.stdout is not None
+    sandbox_id, bwrap_pid, init_pid, cgroup_paths = json.loads(proc.stdout.readline())
+    proc.send_signal(signal.SIGINT)
+    proc.wait(timeout=30)
+    # no reaping needed: the harness's exit hook destroyed everything
+    assert process_start_time(bwrap_pid) is None and process_start_time(init_pid) is None
+    assert not (runtime_dir() / sandbox_id).exists()
+    assert all(not Path(p).exists() for p in cgroup_paths)
+
+
 async def test_cli_cleanup_destroys_a_running_sandbox(open_sandbox) -> None:
     async with open_sandbox() as sandbox:
         record = sandbox.sandbox.record
