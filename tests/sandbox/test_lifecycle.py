@@ -379,3 +379,20 @@ async def test_human_cli_installs_into_the_sandbox(open_sandbox) -> None:
         result = await sandbox.exec(["sh", "-c", "test -x /opt/human_agent/task.py && echo ok"])
         assert result.stdout == "ok\n", result
         assert "task start" in await sandbox.read_file("/home/agent/.bashrc")
+
+
+async def test_rootless_mode_basics(monkeypatch: pytest.MonkeyPatch, open_sandbox) -> None:
+    # the path users without root take (bwrap maps their uid to 1000), forced as root
+    monkeypatch.setenv("RDBENCH_SANDBOX_ROOTLESS", "1")
+    async with open_sandbox(BwrapConfig(memory_mb=256)) as sandbox:
+        await sandbox.write_file("x/in.txt", "data")
+        assert await sandbox.read_file("x/in.txt") == "data"
+        result = await sandbox.exec(
+            ["sh", "-c", "id -u; grep CapEff /proc/self/status; cat /root/.bashrc; "
+             "unshare -U true && echo NESTED; cat /proc/1/environ"]
+        )
+        assert result.stdout.startswith("1000\nCapEff:\t0000000000000000\n")
+        assert "NESTED" not in result.stdout and "Permission denied" in result.stderr
+        with pytest.raises(TimeoutError):
+            await sandbox.exec(["sh", "-c", "sleep 300 & sleep 300"], timeout=1)
+        assert "sleep" not in (await sandbox.exec(["ps", "-eo", "args"])).stdout
