@@ -40,8 +40,9 @@ def time_command(repeats: int) -> dict:
         for _ in range(repeats):
             before = resource.getrusage(resource.RUSAGE_CHILDREN)
             t0 = time.perf_counter()
-            proc = subprocess.run([*base, "report", "metr", "-o", str(out)],
-                                  capture_output=True, text=True, cwd=ROOT)
+            proc = subprocess.run(
+                [*base, "report", "metr", "-o", str(out)], capture_output=True, text=True, cwd=ROOT
+            )
             walls.append(time.perf_counter() - t0)
             after = resource.getrusage(resource.RUSAGE_CHILDREN)
             if proc.returncode != 0:
@@ -74,8 +75,13 @@ def time_stages() -> dict:
     dates = read_release_dates(public_release_dates_path())
     t1 = [c() for c in clocks]
     marks: dict[str, list[float]] = {}
-    report = build_report(attempts, trajectories, release_dates=dates, n_bootstrap=1000,
-                          progress=lambda label: marks.setdefault(label, [c() for c in clocks]))
+    report = build_report(
+        attempts,
+        trajectories,
+        release_dates=dates,
+        n_bootstrap=1000,
+        progress=lambda label: marks.setdefault(label, [c() for c in clocks]),
+    )
     t2 = [c() for c in clocks]
     render_page(report)
     t3 = [c() for c in clocks]

@@ -102,8 +102,13 @@ async def _visit(ws_url: str, url: str, script: str, width: int, height: int) ->
             loaded = session.events.setdefault("Page.loadEventFired", asyncio.Event())
             for domain in ("Page", "Network", "Runtime", "Log"):
                 await session.send(f"{domain}.enable")
-            await session.send("Emulation.setDeviceMetricsOverride", width=width, height=height,
-                               deviceScaleFactor=1, mobile=False)
+            await session.send(
+                "Emulation.setDeviceMetricsOverride",
+                width=width,
+                height=height,
+                deviceScaleFactor=1,
+                mobile=False,
+            )
             await session.send("Page.navigate", url=url)
             await asyncio.wait_for(loaded.wait(), 60)
             result = await session.send("Runtime.evaluate", expression=script, returnByValue=True)
@@ -111,7 +116,9 @@ async def _visit(ws_url: str, url: str, script: str, width: int, height: int) ->
             metrics = await session.send("Page.getLayoutMetrics")
             size = metrics["cssContentSize"]
             shot = await session.send(
-                "Page.captureScreenshot", format="png", captureBeyondViewport=True,
+                "Page.captureScreenshot",
+                format="png",
+                captureBeyondViewport=True,
                 clip={"x": 0, "y": 0, "width": width, "height": size["height"], "scale": 1},
             )
             visit.screenshot = __import__("base64").b64decode(shot["data"])
@@ -143,7 +150,9 @@ def open_page(path: Path, script: str, width: int = 1280, height: int = 900) -> 
     profile = tempfile.mkdtemp(prefix="rdbench-chromium-")
     proc = subprocess.Popen(
         [binary, *CHROMIUM_FLAGS, f"--user-data-dir={profile}", "about:blank"],
-        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
     )
     try:
         port = None

@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-
 from report_cdp import find_chromium, open_page
 from report_fixtures import make_eval_logs, synthetic_rdbench
+
 from rdbench.records import load_attempts, public_release_dates_path, read_release_dates
 from rdbench.report import write_report
 

@@ -34,8 +34,18 @@ def budget_frame() -> pd.DataFrame:
     for budget in (30.0, 60.0, 120.0, 240.0):
         s = 0.1 * np.log2(budget / 15)
         rows.append(("human", True, np.nan, budget, s, s - 0.2, s + 0.2))
-    return pd.DataFrame(rows, columns=["agent", "is_human", "attempt_minutes", "budget_minutes",
-                                       "score", "score_low", "score_high"])
+    return pd.DataFrame(
+        rows,
+        columns=[
+            "agent",
+            "is_human",
+            "attempt_minutes",
+            "budget_minutes",
+            "score",
+            "score_low",
+            "score_high",
+        ],
+    )
 
 
 def test_budget_figure_one_line_per_agent_and_length_plus_humans():
@@ -43,8 +53,12 @@ def test_budget_figure_one_line_per_agent_and_length_plus_humans():
     assert isinstance(fig, Figure)
     (ax,) = fig.axes
     labels = [ln.get_label() for ln in _lines(ax)]
-    assert labels == ["a, 30 min attempts", "a, 2 h attempts", "b, 30 min attempts",
-                      "human (score by time T)"]
+    assert labels == [
+        "a, 30 min attempts",
+        "a, 2 h attempts",
+        "b, 30 min attempts",
+        "human (score by time T)",
+    ]
     assert _bands(ax) == 4
     assert ax.get_title(loc="left").startswith("Score against total time budget")
     assert "budget" in ax.get_xlabel() and "normalized score" in ax.get_ylabel()
@@ -75,8 +89,18 @@ def trajectory_frame() -> pd.DataFrame:
     for agent, is_human, top in [("a", False, 0.5), ("human", True, 0.9)]:
         s = top * t / t.max()
         rows += [(agent, is_human, ti, si, si - 0.1, si + 0.1, 5) for ti, si in zip(t, s)]
-    return pd.DataFrame(rows, columns=["agent", "is_human", "working_minutes", "score",
-                                       "score_low", "score_high", "n_attempts"])
+    return pd.DataFrame(
+        rows,
+        columns=[
+            "agent",
+            "is_human",
+            "working_minutes",
+            "score",
+            "score_low",
+            "score_high",
+            "n_attempts",
+        ],
+    )
 
 
 def test_trajectory_figure_steps_with_bands_and_hours_axis():
@@ -106,16 +130,35 @@ def horizon_frames():
     curves = []
     for agent, p50 in [("fast", 60.0), ("slow", 4.0)]:
         p = 1 / (1 + (minutes / p50))
-        curves.append(pd.DataFrame({"agent": agent, "human_minutes": minutes, "p_success": p,
-                                    "p_low": p * 0.8, "p_high": np.minimum(p * 1.2, 1)}))
-    horizons = pd.DataFrame({
-        "agent": ["slow", "fast", "none"], "p50": [4.0, 60.0, np.nan],
-        "p50_low": [1.0, 20.0, np.nan], "p50_high": [10.0, 200.0, np.nan],
-        "status": ["ok", "ok", "no_success"], "extrapolated": [True, False, False],
-    })
-    observed = pd.DataFrame({"agent": ["fast", "fast", "slow", "none"],
-                             "bin_mid": [8.0, 120.0, 8.0, 8.0],
-                             "success_rate": [0.9, 0.3, 0.4, 0.0], "n_runs": [10, 5, 10, 4]})
+        curves.append(
+            pd.DataFrame(
+                {
+                    "agent": agent,
+                    "human_minutes": minutes,
+                    "p_success": p,
+                    "p_low": p * 0.8,
+                    "p_high": np.minimum(p * 1.2, 1),
+                }
+            )
+        )
+    horizons = pd.DataFrame(
+        {
+            "agent": ["slow", "fast", "none"],
+            "p50": [4.0, 60.0, np.nan],
+            "p50_low": [1.0, 20.0, np.nan],
+            "p50_high": [10.0, 200.0, np.nan],
+            "status": ["ok", "ok", "no_success"],
+            "extrapolated": [True, False, False],
+        }
+    )
+    observed = pd.DataFrame(
+        {
+            "agent": ["fast", "fast", "slow", "none"],
+            "bin_mid": [8.0, 120.0, 8.0, 8.0],
+            "success_rate": [0.9, 0.3, 0.4, 0.0],
+            "n_runs": [10, 5, 10, 4],
+        }
+    )
     return pd.concat(curves, ignore_index=True), horizons, observed
 
 
@@ -134,7 +177,9 @@ def test_horizon_figure_one_panel_per_agent_best_first_p50_marked():
     assert _bands(fast) == 1
     assert len(_lines(visible[2])) == 0  # no curve for an agent without a fit
     assert fig.get_suptitle() == "Success probability against human task length"
-    assert all(ax.get_ylabel() == "P(success)" for ax in visible if ax.get_subplotspec().is_first_col())
+    assert all(
+        ax.get_ylabel() == "P(success)" for ax in visible if ax.get_subplotspec().is_first_col()
+    )
     assert "human task length" in fast.get_xlabel()
 
 
@@ -145,25 +190,42 @@ def test_horizon_figure_refuses_no_agents():
 
 
 def trend_frames():
-    points = pd.DataFrame({
-        "agent": ["old", "mid", "new", "tiny"],
-        "release_date": pd.to_datetime(["2023-01-01", "2024-01-01", "2025-01-01", "2022-06-01"]),
-        "p50": [2.0, 8.0, 30.0, 1e-5], "p50_low": [1.0, 4.0, 10.0, 0.0],
-        "p50_high": [4.0, 16.0, 90.0, 0.01], "used": [True, True, True, False],
-    })
+    points = pd.DataFrame(
+        {
+            "agent": ["old", "mid", "new", "tiny"],
+            "release_date": pd.to_datetime(
+                ["2023-01-01", "2024-01-01", "2025-01-01", "2022-06-01"]
+            ),
+            "p50": [2.0, 8.0, 30.0, 1e-5],
+            "p50_low": [1.0, 4.0, 10.0, 0.0],
+            "p50_high": [4.0, 16.0, 90.0, 0.01],
+            "used": [True, True, True, False],
+        }
+    )
     dates = pd.date_range("2023-01-01", "2027-01-01", periods=20)
     years = np.arange(20) / 19 * 4
-    line = pd.DataFrame({"date": dates, "p50": 2.0 * 4**years, "p50_low": 1.5 * 4**years,
-                         "p50_high": 3 * 4**years})
-    forecast = {"date": pd.Timestamp("2026-03-01"), "date_low": pd.Timestamp("2025-09-01"),
-                "date_high": pd.Timestamp("2027-06-01")}
+    line = pd.DataFrame(
+        {"date": dates, "p50": 2.0 * 4**years, "p50_low": 1.5 * 4**years, "p50_high": 3 * 4**years}
+    )
+    forecast = {
+        "date": pd.Timestamp("2026-03-01"),
+        "date_low": pd.Timestamp("2025-09-01"),
+        "date_high": pd.Timestamp("2027-06-01"),
+    }
     return points, line, forecast
 
 
 def test_trend_figure_log_axis_trend_band_forecast_and_legend():
     points, line, forecast = trend_frames()
-    fig = trend_figure(points, line, threshold_minutes=480, doubling_days=182.6,
-                       doubling_low=150, doubling_high=230, forecast=forecast)
+    fig = trend_figure(
+        points,
+        line,
+        threshold_minutes=480,
+        doubling_days=182.6,
+        doubling_low=150,
+        doubling_high=230,
+        forecast=forecast,
+    )
     (ax,) = fig.axes
     assert ax.get_yscale() == "log"
     assert fig.get_suptitle() == "50% time horizon against release date"
@@ -175,7 +237,11 @@ def test_trend_figure_log_axis_trend_band_forecast_and_legend():
     agents = [t.get_text() for t in ax.get_legend().get_texts()]
     # in release order; the off-axis agent is flagged instead of silently clipped
     assert agents[0].startswith("tiny (below axis)")
-    assert agents[1:] == ["old: 2 min (Jan 2023)", "mid: 8 min (Jan 2024)", "new: 30 min (Jan 2025)"]
+    assert agents[1:] == [
+        "old: 2 min (Jan 2023)",
+        "mid: 8 min (Jan 2024)",
+        "new: 30 min (Jan 2025)",
+    ]
     assert "release date" in ax.get_xlabel() and "horizon" in ax.get_ylabel()
 
 
@@ -204,13 +270,28 @@ def test_svg_is_inline_ready_salted_and_deterministic():
     assert not set(ids) & set(re.findall(r'id="([^"]+)"', other))  # no clash across figures
     # nothing external: only the SVG/XLink namespace names (never fetched) remain
     assert set(re.findall(r"https?://[^\"']*", a)) <= {
-        "http://www.w3.org/2000/svg", "http://www.w3.org/1999/xlink"}
+        "http://www.w3.org/2000/svg",
+        "http://www.w3.org/1999/xlink",
+    }
 
 
 @pytest.mark.parametrize(
     ("minutes", "text"),
-    [(0.5, "30 s"), (3.7, "3.7 min"), (42.0, "42 min"), (60.0, "1 h"), (90.0, "1.5 h"),
-     (600.0, "10 h"), (4320.0, "3 d"), (1e-6, "< 0.01 s"), (2e6, "4 yr"), (1e40, "> 1000 yr"), (float("inf"), "∞"), (float("nan"), "n/a"), (0.0, "0")],
+    [
+        (0.5, "30 s"),
+        (3.7, "3.7 min"),
+        (42.0, "42 min"),
+        (60.0, "1 h"),
+        (90.0, "1.5 h"),
+        (600.0, "10 h"),
+        (4320.0, "3 d"),
+        (1e-6, "< 0.01 s"),
+        (2e6, "4 yr"),
+        (1e40, "> 1000 yr"),
+        (float("inf"), "∞"),
+        (float("nan"), "n/a"),
+        (0.0, "0"),
+    ],
 )
 def test_format_minutes(minutes, text):
     assert format_minutes(minutes) == text

@@ -38,8 +38,13 @@ def test_metr_data_alone_draws_horizon_and_trend_and_says_why_others_are_empty(m
     assert s["trajectory"].svg is None and "trajectory" in s["trajectory"].empty
     assert s["horizon"].svg and s["trend"].svg
     labels = [card[0] for card in report.summary]
-    assert labels == ["attempts", "tasks", "longest 50% horizon", "horizon doubling time",
-                      "p50 reaches 8 h"]
+    assert labels == [
+        "attempts",
+        "tasks",
+        "longest 50% horizon",
+        "horizon doubling time",
+        "p50 reaches 8 h",
+    ]
     assert any("davinci-002" in w for w in report.warnings)
     assert "Runs without transcripts" in s["families"].tables[-1]
 
@@ -48,8 +53,12 @@ def test_both_sources_fill_every_section(rdbench_tables, metr_subset):
     metr, metr_traj, _ = load_attempts([metr_subset])
     attempts = pd.concat([rdbench_tables[0], metr], ignore_index=True)
     trajectories = pd.concat([rdbench_tables[1], metr_traj], ignore_index=True)
-    report = build_report(attempts, trajectories, n_bootstrap=N_BOOT,
-                          release_dates=read_release_dates(public_release_dates_path()))
+    report = build_report(
+        attempts,
+        trajectories,
+        n_bootstrap=N_BOOT,
+        release_dates=read_release_dates(public_release_dates_path()),
+    )
     assert all(sec.svg for sec in report.sections if sec.id != "families")
 
 
@@ -65,13 +74,21 @@ def test_family_table_counts_and_human_reference(rdbench_tables):
 
 
 def test_horizon_table_orders_by_p50_and_names_the_unmeasurable():
-    horizons = pd.DataFrame({
-        "agent": ["a", "b", "c"], "n_runs": [10, 10, 5], "n_tasks": [4, 4, 2],
-        "p50": [4.0, 60.0, float("nan")], "p50_low": [1.0, 20.0, float("nan")],
-        "p50_high": [9.0, 240.0, float("nan")], "p80": [1.0, 10.0, float("nan")],
-        "p80_low": [0.5, 5.0, float("nan")], "p80_high": [2.0, 30.0, float("nan")],
-        "status": ["ok", "ok", "no_success"], "note": ["", "", ""],
-    })
+    horizons = pd.DataFrame(
+        {
+            "agent": ["a", "b", "c"],
+            "n_runs": [10, 10, 5],
+            "n_tasks": [4, 4, 2],
+            "p50": [4.0, 60.0, float("nan")],
+            "p50_low": [1.0, 20.0, float("nan")],
+            "p50_high": [9.0, 240.0, float("nan")],
+            "p80": [1.0, 10.0, float("nan")],
+            "p80_low": [0.5, 5.0, float("nan")],
+            "p80_high": [2.0, 30.0, float("nan")],
+            "status": ["ok", "ok", "no_success"],
+            "note": ["", "", ""],
+        }
+    )
     table = horizon_table(horizons)
     assert list(table["agent"]) == ["b", "a", "c"]
     assert list(table["p50"]) == ["1 h", "4 min", "below range"]
@@ -121,8 +138,18 @@ def _run_cli(*args):
 
 def test_cli_writes_the_page_from_a_runs_file(metr_subset, tmp_path):
     out = tmp_path / "r.html"
-    result = _run_cli("report", str(metr_subset), "-o", str(out), "--bootstrap", "20",
-                      "--threshold", "2400", "--release-dates", str(public_release_dates_path()))
+    result = _run_cli(
+        "report",
+        str(metr_subset),
+        "-o",
+        str(out),
+        "--bootstrap",
+        "20",
+        "--threshold",
+        "2400",
+        "--release-dates",
+        str(public_release_dates_path()),
+    )
     assert result.exception is None, result.output
     assert result.output.strip() == str(out)
     text = out.read_text()
@@ -138,7 +165,9 @@ def test_cli_bad_input_is_one_line_exit_2(tmp_path):
     bad.write_text('{"run_id": 1}\nnot json\n')
     proc = subprocess.run(
         [sys.executable, "-m", "rdbench.cli", "report", str(bad), "-o", str(tmp_path / "r.html")],
-        capture_output=True, text=True, timeout=120,
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
     assert proc.returncode == 2
     lines = proc.stderr.strip().splitlines()
@@ -149,8 +178,9 @@ def test_cli_bad_input_is_one_line_exit_2(tmp_path):
 def test_cli_bad_threshold_is_a_user_error(metr_subset, tmp_path):
     from rdbench.errors import UserError
 
-    result = _run_cli("report", str(metr_subset), "-o", str(tmp_path / "r.html"),
-                      "--threshold", "soon")
+    result = _run_cli(
+        "report", str(metr_subset), "-o", str(tmp_path / "r.html"), "--threshold", "soon"
+    )
     assert isinstance(result.exception, UserError)
 
 

@@ -11,16 +11,36 @@ from rdbench.errors import UserError
 
 @click.command("report")
 @click.argument("inputs", nargs=-1, required=True)
-@click.option("-o", "--output", "output", type=click.Path(dir_okay=False), default="report.html",
-              show_default=True, help="HTML file to write.")
-@click.option("--release-dates", type=click.Path(dir_okay=False),
-              help="YAML (alias -> date) or CSV (agent, release_date) for the trend. "
-              "Default: the shipped file when the public METR data is an input.")
-@click.option("--threshold", default="8h", show_default=True,
-              help="Horizon whose crossing date is forecast (30m, 8h, 1d; bare number = minutes).")
+@click.option(
+    "-o",
+    "--output",
+    "output",
+    type=click.Path(dir_okay=False),
+    default="report.html",
+    show_default=True,
+    help="HTML file to write.",
+)
+@click.option(
+    "--release-dates",
+    type=click.Path(dir_okay=False),
+    help="YAML (alias -> date) or CSV (agent, release_date) for the trend. "
+    "Default: the shipped file when the public METR data is an input.",
+)
+@click.option(
+    "--threshold",
+    default="8h",
+    show_default=True,
+    help="Horizon whose crossing date is forecast (30m, 8h, 1d; bare number = minutes).",
+)
 @click.option("--skip-bad", is_flag=True, help="Skip unreadable logs and bad JSON lines (counted).")
-@click.option("--bootstrap", "n_bootstrap", type=click.IntRange(min=0), default=1000,
-              show_default=True, help="Bootstrap samples for every interval.")
+@click.option(
+    "--bootstrap",
+    "n_bootstrap",
+    type=click.IntRange(min=0),
+    default=1000,
+    show_default=True,
+    help="Bootstrap samples for every interval.",
+)
 @click.option("--seed", type=int, default=0, show_default=True, help="Bootstrap seed.")
 @click.option("--title", default="rdbench report", show_default=True, help="Page title.")
 def report(
@@ -71,11 +91,22 @@ def report(
 
     from rdbench.report.build import write_report
 
-    steps = ["best-of-k against budget", "trajectories", "time horizons and trend", "tables",
-             "writing the page"]
+    steps = [
+        "best-of-k against budget",
+        "trajectories",
+        "time horizons and trend",
+        "tables",
+        "writing the page",
+    ]
     console = Console(stderr=True)
-    with Progress(TextColumn("{task.description}"), BarColumn(), TimeElapsedColumn(),
-                  console=console, transient=True, disable=not console.is_terminal) as bar:
+    with Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        TimeElapsedColumn(),
+        console=console,
+        transient=True,
+        disable=not console.is_terminal,
+    ) as bar:
         task = bar.add_task("report", total=len(steps))
 
         def advance(label: str) -> None:
@@ -83,8 +114,15 @@ def report(
             bar.update(task, completed=done, description=f"report: {label}")
 
         path = write_report(
-            attempts, trajectories, out, dates, threshold_minutes,
-            n_bootstrap=n_bootstrap, seed=seed, title=title, inputs=list(inputs),
+            attempts,
+            trajectories,
+            out,
+            dates,
+            threshold_minutes,
+            n_bootstrap=n_bootstrap,
+            seed=seed,
+            title=title,
+            inputs=list(inputs),
             progress=advance,
         )
         bar.update(task, completed=len(steps))

@@ -102,8 +102,12 @@ def budget_section(attempts, trajectories, *, n_bootstrap, seed, colors) -> Sect
         )
         return section
     table = agent_vs_human(
-        attempts, trajectories, _budgets(lengths, humans), lengths,
-        n_bootstrap=n_bootstrap, seed=seed,
+        attempts,
+        trajectories,
+        _budgets(lengths, humans),
+        lengths,
+        n_bootstrap=n_bootstrap,
+        seed=seed,
     )
     table = table[table["score"].notna()]
     if table.empty:
@@ -218,9 +222,7 @@ def horizon_sections(attempts, *, release_dates, threshold_minutes, n_bootstrap,
     runs = attempts[~attempts["is_human"].astype(bool)]
     runs = runs[runs["success"].notna() & (runs["human_minutes"].astype(float) > 0)]
     if runs.empty:
-        horizon.empty = (
-            "No data: no agent attempt with a known success and a human time estimate."
-        )
+        horizon.empty = "No data: no agent attempt with a known success and a human time estimate."
         trend.empty = "No data: the trend needs time horizons."
         return horizon, trend, cards, warnings
     try:
@@ -236,8 +238,11 @@ def horizon_sections(attempts, *, release_dates, threshold_minutes, n_bootstrap,
         figures.horizon_figure(curves, result.table, observed, colors=colors), "fig-horizon"
     )
     horizon.tables.append(
-        table_html(horizon_table(result.table), css_class="data",
-                   numeric_columns=("runs", "tasks", "p50", "p50 95% CI", "p80", "p80 95% CI"))
+        table_html(
+            horizon_table(result.table),
+            css_class="data",
+            numeric_columns=("runs", "tasks", "p50", "p50 95% CI", "p80", "p80 95% CI"),
+        )
     )
     fitted = result.table[result.table["status"] == "ok"].dropna(subset=["p50"])
     if len(fitted):
@@ -258,8 +263,12 @@ def horizon_sections(attempts, *, release_dates, threshold_minutes, n_bootstrap,
         return horizon, trend, cards, warnings
     try:
         tr = fit_trend(
-            result.table, release_dates, samples=result.samples,
-            thresholds_minutes=[threshold_minutes], n_bootstrap=n_bootstrap, seed=seed,
+            result.table,
+            release_dates,
+            samples=result.samples,
+            thresholds_minutes=[threshold_minutes],
+            n_bootstrap=n_bootstrap,
+            seed=seed,
         )
     except ValueError as ex:
         trend.empty = f"No trend: {ex}."
@@ -269,9 +278,14 @@ def horizon_sections(attempts, *, release_dates, threshold_minutes, n_bootstrap,
     forecast = tr.forecasts.iloc[0].to_dict() if len(tr.forecasts) else None
     trend.svg = _svg(
         figures.trend_figure(
-            points, trend_line(tr), threshold_minutes=threshold_minutes,
-            doubling_days=tr.doubling_time_days, doubling_low=tr.doubling_time_low,
-            doubling_high=tr.doubling_time_high, forecast=forecast, colors=colors,
+            points,
+            trend_line(tr),
+            threshold_minutes=threshold_minutes,
+            doubling_days=tr.doubling_time_days,
+            doubling_low=tr.doubling_time_low,
+            doubling_high=tr.doubling_time_high,
+            forecast=forecast,
+            colors=colors,
         ),
         "fig-trend",
     )
@@ -301,8 +315,11 @@ def horizon_sections(attempts, *, release_dates, threshold_minutes, n_bootstrap,
         elif pd.notna(lo):
             detail = f"95% CI from {pd.Timestamp(lo):%b %Y}, upper end never"
         cards.append(
-            (f"p50 reaches {format_minutes(threshold_minutes)}",
-             f"{pd.Timestamp(forecast['date']):%b %Y}", detail)
+            (
+                f"p50 reaches {format_minutes(threshold_minutes)}",
+                f"{pd.Timestamp(forecast['date']):%b %Y}",
+                detail,
+            )
         )
     return horizon, trend, cards, warnings
 
@@ -321,9 +338,18 @@ def tables_section(attempts) -> Section:
     )
     section.tables.append(
         table_html(
-            family_table(attempts), css_class="data",
-            numeric_columns=("tasks", "attempts", "agents", "mean score", "best score",
-                             "human runs", "human mean", "human time"),
+            family_table(attempts),
+            css_class="data",
+            numeric_columns=(
+                "tasks",
+                "attempts",
+                "agents",
+                "mean score",
+                "best score",
+                "human runs",
+                "human mean",
+                "human time",
+            ),
         )
     )
     limit = 2000
@@ -331,20 +357,36 @@ def tables_section(attempts) -> Section:
     if len(with_log):
         section.tables.append(
             '<h3 id="attempts">Attempts and transcripts</h3>'
-            + table_html(with_log, css_class="data attempts",
-                         code_columns=("transcript", "open with"),
-                         numeric_columns=("score", "working time"))
+            + table_html(
+                with_log,
+                css_class="data attempts",
+                code_columns=("transcript", "open with"),
+                numeric_columns=("score", "working time"),
+            )
         )
-        n_logs = int(attempts["source"].astype("string").str.lower()
-                     .str.endswith((".eval", ".json")).fillna(False).sum())
+        n_logs = int(
+            attempts["source"]
+            .astype("string")
+            .str.lower()
+            .str.endswith((".eval", ".json"))
+            .fillna(False)
+            .sum()
+        )
         if n_logs > limit:
-            section.notes.append(f"Showing the first {limit} of {n_logs} attempts with a transcript.")
+            section.notes.append(
+                f"Showing the first {limit} of {n_logs} attempts with a transcript."
+            )
     if len(without):
         section.tables.append(
             "<h3>Runs without transcripts</h3>"
-            "<p class='lead'>These inputs (e.g. METR's runs.jsonl) carry scores but no transcript.</p>"
-            + table_html(without, css_class="data", code_columns=("source",),
-                         numeric_columns=("attempts", "agents"))
+            "<p class='lead'>These inputs (e.g. METR's runs.jsonl) carry scores but no "
+            "transcript.</p>"
+            + table_html(
+                without,
+                css_class="data",
+                code_columns=("source",),
+                numeric_columns=("attempts", "agents"),
+            )
         )
     return section
 
@@ -383,8 +425,12 @@ def build_report(
     traj = trajectory_section(own, own_traj, n_bootstrap=n_bootstrap, seed=seed, colors=colors)
     step("time horizons and trend")
     horizon, trend, cards, warnings = horizon_sections(
-        attempts, release_dates=release_dates, threshold_minutes=threshold_minutes,
-        n_bootstrap=n_bootstrap, seed=seed, colors=colors,
+        attempts,
+        release_dates=release_dates,
+        threshold_minutes=threshold_minutes,
+        n_bootstrap=n_bootstrap,
+        seed=seed,
+        colors=colors,
     )
     step("tables")
     tables = tables_section(attempts)
@@ -409,8 +455,10 @@ def build_report(
         sections=[budget, traj, horizon, trend, tables],
         warnings=warnings,
         credits=(
-            ["METR-format runs: public METR data is MIT-licensed, © 2025 METR "
-             "(github.com/METR/eval-analysis-public)."]
+            [
+                "METR-format runs: public METR data is MIT-licensed, © 2025 METR "
+                "(github.com/METR/eval-analysis-public)."
+            ]
             if source.str.lower().str.endswith(_RUNS_SUFFIX).any()
             else []
         ),
@@ -456,9 +504,15 @@ def write_report(
     from rdbench.report.page import render_page
 
     report = build_report(
-        attempts, trajectories, release_dates=release_dates,
-        threshold_minutes=threshold_minutes, n_bootstrap=n_bootstrap, seed=seed,
-        title=title, inputs=inputs, progress=progress,
+        attempts,
+        trajectories,
+        release_dates=release_dates,
+        threshold_minutes=threshold_minutes,
+        n_bootstrap=n_bootstrap,
+        seed=seed,
+        title=title,
+        inputs=inputs,
+        progress=progress,
     )
     if progress:
         progress("writing the page")

@@ -19,7 +19,6 @@ from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 
 from rdbench.report._style import (
-    HUMAN_COLOR,
     budget_ticks,
     color_for,
     figure_style,
@@ -96,11 +95,21 @@ def budget_figure(
     Raises:
         ValueError: no rows or a missing column.
     """
-    cols = ["agent", "is_human", "attempt_minutes", "budget_minutes", "score", "score_low", "score_high"]
+    cols = [
+        "agent",
+        "is_human",
+        "attempt_minutes",
+        "budget_minutes",
+        "score",
+        "score_low",
+        "score_high",
+    ]
     _require(curves, cols, "budget_figure")
     with figure_style():
         fig, ax = new_figure(7.6, 4.4)
-        lengths = sorted(curves.loc[~curves["is_human"].astype(bool), "attempt_minutes"].dropna().unique())
+        lengths = sorted(
+            curves.loc[~curves["is_human"].astype(bool), "attempt_minutes"].dropna().unique()
+        )
         style_of = {length: _LINESTYLES[i % len(_LINESTYLES)] for i, length in enumerate(lengths)}
         marker_of = {length: _MARKERS[i % len(_MARKERS)] for i, length in enumerate(lengths)}
         # Humans last so their line sits on top.
@@ -238,8 +247,13 @@ def horizon_figure(
         hi_x = max(hi_x, observed["bin_mid"].max() * 2)
     with figure_style():
         fig, axes = new_figure(
-            2.35 * ncols + 0.4, 2.05 * nrows + 0.7, nrows=nrows, ncols=ncols, sharex=True,
-            sharey=True, squeeze=False,
+            2.35 * ncols + 0.4,
+            2.05 * nrows + 0.7,
+            nrows=nrows,
+            ncols=ncols,
+            sharex=True,
+            sharey=True,
+            squeeze=False,
         )
         fig.suptitle(title, x=0.01, ha="left", fontsize=11, fontweight="bold")
         flat = axes.ravel()
@@ -247,7 +261,9 @@ def horizon_figure(
             agent = str(row.agent)
             color = color_for(agent, colors)
             c = curves[(curves["agent"] == row.agent)]
-            c = c[(c["human_minutes"] >= lo_x) & (c["human_minutes"] <= hi_x)].sort_values("human_minutes")
+            c = c[(c["human_minutes"] >= lo_x) & (c["human_minutes"] <= hi_x)].sort_values(
+                "human_minutes"
+            )
             if len(c):
                 _band(ax, c["human_minutes"], c["p_low"], c["p_high"], color, alpha=0.18)
                 ax.plot(c["human_minutes"], c["p_success"], color=color, lw=1.8)
@@ -257,16 +273,32 @@ def horizon_figure(
                     sizes = 14
                     if "n_runs" in o:
                         sizes = 6 + 30 * np.sqrt(o["n_runs"] / max(observed["n_runs"].max(), 1))
-                    ax.scatter(o["bin_mid"], o["success_rate"], s=sizes, color=color,
-                               edgecolor="white", lw=0.5, zorder=3, alpha=0.9)
+                    ax.scatter(
+                        o["bin_mid"],
+                        o["success_rate"],
+                        s=sizes,
+                        color=color,
+                        edgecolor="white",
+                        lw=0.5,
+                        zorder=3,
+                        alpha=0.9,
+                    )
             status = str(row.status)
             extrapolated = bool(getattr(row, "extrapolated", False))
             if status in ("ok", "increasing") and np.isfinite(row.p50):
                 ax.axvline(row.p50, color=color, ls="--", lw=1)
-                ax.plot([row.p50], [0.5], marker="o", ms=5, color="white", mec=color, mew=1.5, zorder=4)
+                ax.plot(
+                    [row.p50], [0.5], marker="o", ms=5, color="white", mec=color, mew=1.5, zorder=4
+                )
                 if np.isfinite(row.p50_low) and np.isfinite(row.p50_high) and not extrapolated:
-                    ax.plot([max(row.p50_low, lo_x), min(row.p50_high, hi_x)], [0.5, 0.5],
-                            color=color, lw=3, alpha=0.45, solid_capstyle="butt")
+                    ax.plot(
+                        [max(row.p50_low, lo_x), min(row.p50_high, hi_x)],
+                        [0.5, 0.5],
+                        color=color,
+                        lw=3,
+                        alpha=0.45,
+                        solid_capstyle="butt",
+                    )
                 ci = ""
                 if extrapolated:
                     ci = ", extrapolated"
@@ -347,21 +379,35 @@ def trend_figure(
     Raises:
         ValueError: no points, no trend line, or a missing column.
     """
-    _require(points, ["agent", "release_date", "p50", "p50_low", "p50_high", "used"], "trend_figure")
+    _require(
+        points, ["agent", "release_date", "p50", "p50_low", "p50_high", "used"], "trend_figure"
+    )
     _require(line, ["date", "p50", "p50_low", "p50_high"], "trend_figure line")
     pts = points[pd.notna(points["release_date"]) & np.isfinite(points["p50"].astype(float))]
     pts = pts[pts["p50"] > 0]
     with figure_style():
         fig, ax = new_figure(9.6, 4.8)
         lx = _date_num(line["date"])
-        ax.fill_between(lx, line["p50_low"], line["p50_high"], color="#4C72B0", alpha=0.13, lw=0,
-                        label="trend, 95% band")
+        ax.fill_between(
+            lx,
+            line["p50_low"],
+            line["p50_high"],
+            color="#4C72B0",
+            alpha=0.13,
+            lw=0,
+            label="trend, 95% band",
+        )
         ax.plot(lx, line["p50"], color="#4C72B0", lw=1.6, label="exponential trend (OLS of ln p50)")
         ax.axhline(threshold_minutes, color="#C44E52", ls=":", lw=1.4)
         ax.annotate(
             f"threshold {format_minutes(threshold_minutes)}",
-            xy=(0.0, threshold_minutes), xycoords=("axes fraction", "data"),
-            xytext=(4, -3), textcoords="offset points", va="top", color="#C44E52", fontsize=8,
+            xy=(0.0, threshold_minutes),
+            xycoords=("axes fraction", "data"),
+            xytext=(4, -3),
+            textcoords="offset points",
+            va="top",
+            color="#C44E52",
+            fontsize=8,
         )
         y_all = np.concatenate([pts["p50"].to_numpy(dtype=float), [threshold_minutes]])
         y_lo = max(min(y_all.min(), np.nanmin(line["p50"])) / 3, 4 / 60)
@@ -380,14 +426,31 @@ def trend_figure(
             else:
                 low = row.p50 - row.p50_low if np.isfinite(row.p50_low) else 0
                 high = row.p50_high - row.p50 if np.isfinite(row.p50_high) else 0
-                ax.errorbar([x], [row.p50], yerr=[[max(low, 0)], [max(high, 0)]], fmt="o",
-                            ms=6, color=color, mfc=color if used else "white", ecolor=color,
-                            elinewidth=1, alpha=0.95, capsize=2, zorder=3)
+                ax.errorbar(
+                    [x],
+                    [row.p50],
+                    yerr=[[max(low, 0)], [max(high, 0)]],
+                    fmt="o",
+                    ms=6,
+                    color=color,
+                    mfc=color if used else "white",
+                    ecolor=color,
+                    elinewidth=1,
+                    alpha=0.95,
+                    capsize=2,
+                    zorder=3,
+                )
             agent_handles.append(
-                Line2D([], [], marker="v" if row.p50 < y_lo else "o", ls="", color=color,
-                       mfc=color if used else "white",
-                       label=f"{label}: {format_minutes(row.p50)}"
-                       f" ({pd.Timestamp(row.release_date):%b %Y})")
+                Line2D(
+                    [],
+                    [],
+                    marker="v" if row.p50 < y_lo else "o",
+                    ls="",
+                    color=color,
+                    mfc=color if used else "white",
+                    label=f"{label}: {format_minutes(row.p50)}"
+                    f" ({pd.Timestamp(row.release_date):%b %Y})",
+                )
             )
         forecast_text = ""
         if forecast is not None and pd.notna(forecast.get("date")):
@@ -397,14 +460,21 @@ def trend_figure(
             if pd.notna(lo) and pd.notna(hi):
                 lo_x, hi_x = _date_num([lo])[0], _date_num([hi])[0]
                 xerr = [[fx - lo_x], [hi_x - fx]]
-            ax.errorbar([fx], [threshold_minutes], xerr=xerr, fmt="D", ms=7, color="#C44E52",
-                        capsize=3, zorder=4, label="forecast crossing (95% CI)")
+            ax.errorbar(
+                [fx],
+                [threshold_minutes],
+                xerr=xerr,
+                fmt="D",
+                ms=7,
+                color="#C44E52",
+                capsize=3,
+                zorder=4,
+                label="forecast crossing (95% CI)",
+            )
             when = pd.Timestamp(forecast["date"]).strftime("%b %Y")
             forecast_text = f"crosses {format_minutes(threshold_minutes)}: {when}"
             if pd.notna(lo) and pd.notna(hi):
-                forecast_text += (
-                    f" [{pd.Timestamp(lo).strftime('%b %Y')} – {pd.Timestamp(hi).strftime('%b %Y')}]"
-                )
+                forecast_text += f" [{pd.Timestamp(lo):%b %Y} – {pd.Timestamp(hi):%b %Y}]"
         ax.set_yscale("log")
         ax.set_ylim(y_lo, y_hi)
         ticks, labels = time_ticks(y_lo, y_hi)
@@ -413,22 +483,37 @@ def trend_figure(
         ax.xaxis_date()
         ax.set_xlabel("model release date")
         ax.set_ylabel("50% time horizon (human task length, log)")
-        doubling = f"doubling time {doubling_days:.0f} days" if np.isfinite(doubling_days) else "no growth"
+        doubling = (
+            f"doubling time {doubling_days:.0f} days" if np.isfinite(doubling_days) else "no growth"
+        )
         if np.isfinite(doubling_low) or np.isfinite(doubling_high):
             hi_txt = f"{doubling_high:.0f}" if np.isfinite(doubling_high) else "∞"
             doubling += f" [{doubling_low:.0f}–{hi_txt}]"
         fig.suptitle(title, x=0.01, ha="left", fontsize=11, fontweight="bold")
-        ax.set_title(doubling + ("; " + forecast_text if forecast_text else ""), loc="left",
-                     fontsize=9, fontweight="normal")
+        ax.set_title(
+            doubling + ("; " + forecast_text if forecast_text else ""),
+            loc="left",
+            fontsize=9,
+            fontweight="normal",
+        )
         handles, _ = ax.get_legend_handles_labels()
-        handles.append(Line2D([], [], marker="o", ls="", color="#555555", label="agent p50 (95% CI)"))
+        handles.append(
+            Line2D([], [], marker="o", ls="", color="#555555", label="agent p50 (95% CI)")
+        )
         if (~pts["used"].astype(bool)).any():
-            handles.append(Line2D([], [], marker="o", ls="", color="#9a9a9a", mfc="white",
-                                  label="not in the fit"))
+            handles.append(
+                Line2D(
+                    [], [], marker="o", ls="", color="#9a9a9a", mfc="white", label="not in the fit"
+                )
+            )
         ax.add_artist(ax.legend(handles=handles, loc="lower right", fontsize=8))
-        ax.legend(handles=agent_handles, loc="upper left", bbox_to_anchor=(1.01, 1.0),
-                  borderaxespad=0, title="agent: p50 (release)", title_fontsize=8.5,
-                  alignment="left")
+        ax.legend(
+            handles=agent_handles,
+            loc="upper left",
+            bbox_to_anchor=(1.01, 1.0),
+            borderaxespad=0,
+            title="agent: p50 (release)",
+            title_fontsize=8.5,
+            alignment="left",
+        )
     return fig
-
-

@@ -83,7 +83,9 @@ def _section_html(section: Section) -> str:
             f'aria-label="{html.escape(section.title)}">{section.svg}</figure>'
         )
     elif section.empty is not None:
-        parts.append(f'<div class="empty" data-empty="{section.id}">{html.escape(section.empty)}</div>')
+        parts.append(
+            f'<div class="empty" data-empty="{section.id}">{html.escape(section.empty)}</div>'
+        )
     for note in section.notes:
         parts.append(f'<p class="note">{html.escape(note)}</p>')
     for table in section.tables:

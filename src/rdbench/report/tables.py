@@ -42,11 +42,21 @@ def family_table(attempts: pd.DataFrame) -> pd.DataFrame:
 
     Returns:
         Columns ``family, tasks, attempts`` (agent attempts), ``agents, mean score,
-        best score`` (agents), ``human runs, human mean`` (score), ``human time`` (formatted text), sorted by family.
+        best score`` (agents), ``human runs, human mean`` (score), ``human time``
+        (formatted text), sorted by family.
         Empty input gives an empty frame with these columns.
     """
-    cols = ["family", "tasks", "attempts", "agents", "mean score", "best score",
-            "human runs", "human mean", "human time"]
+    cols = [
+        "family",
+        "tasks",
+        "attempts",
+        "agents",
+        "mean score",
+        "best score",
+        "human runs",
+        "human mean",
+        "human time",
+    ]
     if attempts.empty:
         return pd.DataFrame(columns=cols)
     rows = []
@@ -58,7 +68,9 @@ def family_table(attempts: pd.DataFrame) -> pd.DataFrame:
         minutes = g.groupby("task_id")["human_minutes"].first().astype(float)
         if minutes.notna().any():
             lo, hi = minutes.min(), minutes.max()
-            human_time = format_minutes(lo) if lo == hi else f"{format_minutes(lo)}–{format_minutes(hi)}"
+            human_time = (
+                format_minutes(lo) if lo == hi else f"{format_minutes(lo)}–{format_minutes(hi)}"
+            )
         else:
             human_time = "–"
         rows.append(
@@ -90,6 +102,7 @@ def horizon_table(horizons: pd.DataFrame) -> pd.DataFrame:
     cols = ["agent", "runs", "tasks", "p50", "p50 95% CI", "p80", "p80 95% CI", "note"]
     rows = []
     for row in horizons.sort_values("p50", ascending=False, na_position="last").itertuples():
+
         def ci(low: float, high: float) -> str:
             if pd.isna(low) or pd.isna(high):
                 return "–"
@@ -104,7 +117,9 @@ def horizon_table(horizons: pd.DataFrame) -> pd.DataFrame:
                 "agent": row.agent,
                 "runs": int(row.n_runs),
                 "tasks": int(row.n_tasks),
-                "p50": format_minutes(row.p50) if finite else ("below range" if row.status == "no_success" else "above range"),
+                "p50": format_minutes(row.p50)
+                if finite
+                else ("below range" if row.status == "no_success" else "above range"),
                 "p50 95% CI": ci(row.p50_low, row.p50_high),
                 "p80": format_minutes(row.p80) if finite else "–",
                 "p80 95% CI": ci(row.p80_low, row.p80_high),
@@ -153,8 +168,16 @@ def attempt_list(attempts: pd.DataFrame, limit: int = 2000) -> tuple[pd.DataFram
         )
     with_transcript = pd.DataFrame(
         rows,
-        columns=["attempt", "agent", "task", "score", "working time", "error", "transcript",
-                 "open with"],
+        columns=[
+            "attempt",
+            "agent",
+            "task",
+            "score",
+            "working time",
+            "error",
+            "transcript",
+            "open with",
+        ],
     )
     others = attempts[~is_log.to_numpy()]
     without = (
@@ -167,8 +190,13 @@ def attempt_list(attempts: pd.DataFrame, limit: int = 2000) -> tuple[pd.DataFram
     return with_transcript, without
 
 
-def table_html(frame: pd.DataFrame, *, css_class: str = "", code_columns: tuple[str, ...] = (),
-               numeric_columns: tuple[str, ...] = ()) -> str:
+def table_html(
+    frame: pd.DataFrame,
+    *,
+    css_class: str = "",
+    code_columns: tuple[str, ...] = (),
+    numeric_columns: tuple[str, ...] = (),
+) -> str:
     """Render a small display table as escaped HTML.
 
     Args:
@@ -188,7 +216,11 @@ def table_html(frame: pd.DataFrame, *, css_class: str = "", code_columns: tuple[
     for values in frame.itertuples(index=False):
         cells = []
         for col, value in zip(frame.columns, values):
-            text = html.escape("" if value is None or (isinstance(value, float) and np.isnan(value)) else str(value))
+            text = html.escape(
+                ""
+                if value is None or (isinstance(value, float) and np.isnan(value))
+                else str(value)
+            )
             if col in code_columns and text:
                 text = f"<code>{text}</code>"
             cells.append(f'<td class="{"num" if col in numeric_columns else ""}">{text}</td>')
