@@ -245,6 +245,13 @@ def test_trend_figure_log_axis_trend_band_forecast_and_legend():
     assert "release date" in ax.get_xlabel() and "horizon" in ax.get_ylabel()
 
 
+def test_trend_figure_open_ended_forecast_interval():
+    points, line, forecast = trend_frames()
+    forecast["date_high"] = pd.NaT
+    fig = trend_figure(points, line, threshold_minutes=480, doubling_days=182.6, forecast=forecast)
+    assert fig.axes[0].get_title(loc="left").endswith("crosses 8 h: Mar 2026 [Sep 2025 – never]")
+
+
 def test_trend_figure_without_forecast_or_growth():
     points, line, _ = trend_frames()
     fig = trend_figure(points, line, threshold_minutes=2400, doubling_days=float("inf"))

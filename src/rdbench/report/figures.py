@@ -19,6 +19,7 @@ from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 
 from rdbench.report._style import (
+    agent_colors,
     budget_ticks,
     color_for,
     figure_style,
@@ -105,6 +106,7 @@ def budget_figure(
         "score_high",
     ]
     _require(curves, cols, "budget_figure")
+    colors = colors or agent_colors(curves["agent"].astype(str))
     with figure_style():
         fig, ax = new_figure(7.6, 4.4)
         lengths = sorted(
@@ -169,6 +171,7 @@ def trajectory_figure(
     """
     cols = ["agent", "is_human", "working_minutes", "score", "score_low", "score_high"]
     _require(curves, cols, "trajectory_figure")
+    colors = colors or agent_colors(curves["agent"].astype(str))
     with figure_style():
         fig, ax = new_figure(7.6, 4.2)
         in_hours = curves["working_minutes"].max() > 180
@@ -245,6 +248,7 @@ def horizon_figure(
     if observed is not None and len(observed):
         lo_x = min(lo_x, observed["bin_mid"].min() / 2)
         hi_x = max(hi_x, observed["bin_mid"].max() * 2)
+    colors = colors or agent_colors(table["agent"].astype(str))
     with figure_style():
         fig, axes = new_figure(
             2.35 * ncols + 0.4,
@@ -369,7 +373,8 @@ def trend_figure(
         line: the trend ``date, p50, p50_low, p50_high`` (``rdbench.stats.trend_line``).
         threshold_minutes: the horizon whose crossing is forecast (drawn dotted).
         doubling_days, doubling_low, doubling_high: doubling time and its CI (days).
-        forecast: optional ``date, date_low, date_high`` of the crossing (Timestamps/NaT).
+        forecast: optional ``date, date_low, date_high`` of the crossing (Timestamps;
+            NaT ``date_high`` = the interval's upper end never crosses).
         colors: agent -> colour.
         title: the figure title.
 
@@ -385,6 +390,7 @@ def trend_figure(
     _require(line, ["date", "p50", "p50_low", "p50_high"], "trend_figure line")
     pts = points[pd.notna(points["release_date"]) & np.isfinite(points["p50"].astype(float))]
     pts = pts[pts["p50"] > 0]
+    colors = colors or agent_colors(points["agent"].astype(str))
     with figure_style():
         fig, ax = new_figure(9.6, 4.8)
         lx = _date_num(line["date"])
@@ -475,6 +481,19 @@ def trend_figure(
             forecast_text = f"crosses {format_minutes(threshold_minutes)}: {when}"
             if pd.notna(lo) and pd.notna(hi):
                 forecast_text += f" [{pd.Timestamp(lo):%b %Y} – {pd.Timestamp(hi):%b %Y}]"
+            elif pd.notna(lo):
+                # The upper end of the interval never crosses (bootstrap trends that do
+                # not grow): an open-ended bar to the right edge says so.
+                lo_x = _date_num([lo])[0]
+                ax.annotate(
+                    "",
+                    xy=(1.0, threshold_minutes),
+                    xycoords=("axes fraction", "data"),
+                    xytext=(lo_x, threshold_minutes),
+                    textcoords="data",
+                    arrowprops={"arrowstyle": "-|>", "color": "#C44E52", "lw": 1.2},
+                )
+                forecast_text += f" [{pd.Timestamp(lo):%b %Y} – never]"
         ax.set_yscale("log")
         ax.set_ylim(y_lo, y_hi)
         ticks, labels = time_ticks(y_lo, y_hi)
