@@ -414,6 +414,8 @@ async def test_memory_bomb_is_killed(fresh_sandbox) -> None:
     result = await py(fresh_sandbox, "x = bytearray(1024 * 1024 * 1024); print('ALLOCATED')")
     assert "ALLOCATED" not in result.stdout
     assert result.returncode != 0
+    if fresh_sandbox.sandbox.record.cgroups:
+        assert result.returncode == 137 and "killed by the memory limit" in result.stderr
     assert (await fresh_sandbox.exec(["echo", "ok"])).stdout == "ok\n"
 
 

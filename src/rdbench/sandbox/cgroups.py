@@ -58,25 +58,19 @@ class CgroupSet:
                     f"cannot move the sandbox into cgroup {path}: {ex.strerror}; {_FIX}"
                 ) from ex
 
-    def oom_killed(self) -> bool:
-        """Return True when the memory limit of this sandbox has killed a process."""
+    def oom_kills(self) -> int:
+        """Return how many processes the memory limit of this sandbox has killed so far."""
         for path in self.paths:
-            events = Path(path, "memory.events")
-            oom = Path(path, "memory.oom_control")
-            try:
-                if events.exists():
-                    for line in events.read_text().splitlines():
-                        key, _, value = line.partition(" ")
-                        if key == "oom_kill" and int(value) > 0:
-                            return True
-                elif oom.exists():
-                    for line in oom.read_text().splitlines():
-                        key, _, value = line.partition(" ")
-                        if key == "oom_kill" and int(value) > 0:
-                            return True
-            except (OSError, ValueError):
-                continue
-        return False
+            for name in ("memory.events", "memory.oom_control"):  # v2, v1
+                try:
+                    lines = Path(path, name).read_text().splitlines()
+                except OSError:
+                    continue
+                for line in lines:
+                    key, _, value = line.partition(" ")
+                    if key == "oom_kill" and value.strip().isdigit():
+                        return int(value)
+        return 0
 
     def destroy(self) -> None:
         """Kill every process left in the groups and remove them (best effort, idempotent)."""
@@ -152,11 +146,13 @@ def _v2_parent() -> Path | None:
 
 
 def _v2_usable(parent: Path) -> bool:
+    # a delegated parent must offer the controllers itself; a new one gets them from above
+    source = parent if parent.exists() else parent.parent
     try:
-        available = (parent.parent / "cgroup.controllers").read_text().split()
+        available = (source / "cgroup.controllers").read_text().split()
     except OSError:
         return False
-    return "memory" in available and "pids" in available
+    return "memory" in available and "pids" in available and os.access(source, os.W_OK)
 
 
 def _v1_dirs() -> dict[str, Path] | None:

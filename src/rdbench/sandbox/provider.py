@@ -111,6 +111,7 @@ class BwrapSandboxEnvironment(SandboxEnvironment):
     def __init__(self, sandbox: BwrapSandbox) -> None:
         super().__init__()
         self.sandbox = sandbox
+        self._oom_kills_seen = 0
 
     # ------------------------------------------------------------ lifecycle
 
@@ -245,12 +246,26 @@ class BwrapSandboxEnvironment(SandboxEnvironment):
         returncode = final.get("exit")
         if not isinstance(returncode, int):
             raise SandboxUnavailableError(f"sandbox {self.sandbox.id} sent a malformed reply")
+        stderr = err.decode("utf-8", errors="replace")
+        if returncode == 137 and self._new_oom_kill():
+            # tell the agent why its command died (it only sees SIGKILL otherwise)
+            stderr += f"\n[sandbox: killed by the memory limit ({self.sandbox.config.memory_mb} MB)]\n"
         return ExecResult(
             success=returncode == 0,
             returncode=returncode,
             stdout=out.decode("utf-8", errors="replace"),
-            stderr=err.decode("utf-8", errors="replace"),
+            stderr=stderr,
         )
+
+    def _new_oom_kill(self) -> bool:
+        """Return True when the memory limit killed a process since the last check."""
+        cgroup_set = self.sandbox.cgroup_set
+        if cgroup_set is None:
+            return False
+        kills = cgroup_set.oom_kills()
+        new = kills > self._oom_kills_seen
+        self._oom_kills_seen = kills
+        return new
 
     async def _run(
         self, conn: _Connection, data: bytes | None, in_w: int, timeout: float | None
