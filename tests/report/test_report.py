@@ -192,3 +192,22 @@ def test_cli_skip_bad_counts_and_continues(metr_subset, tmp_path):
     assert result.exception is None, result.output
     assert "skipped 1 bad input" in result.output
     assert out.exists()
+
+
+def test_no_bootstrap_means_no_intervals_and_says_why_there_is_no_trend(metr_subset):
+    attempts, trajectories, _ = load_attempts([metr_subset])
+    report = build_report(
+        attempts,
+        trajectories,
+        n_bootstrap=0,
+        release_dates=read_release_dates(public_release_dates_path()),
+    )
+    s = _sections(report)
+    assert s["horizon"].svg and "n_bootstrap" in s["trend"].empty
+
+
+def test_cli_refuses_too_few_bootstrap_samples(metr_subset, tmp_path):
+    result = _run_cli(
+        "report", str(metr_subset), "-o", str(tmp_path / "r.html"), "--bootstrap", "0"
+    )
+    assert result.exception is not None and not (tmp_path / "r.html").exists()

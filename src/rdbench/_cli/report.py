@@ -36,10 +36,11 @@ from rdbench.errors import UserError
 @click.option(
     "--bootstrap",
     "n_bootstrap",
-    type=click.IntRange(min=0),
+    # At least 10: every figure draws intervals, and the trend needs bootstrap fits.
+    type=click.IntRange(min=10),
     default=1000,
     show_default=True,
-    help="Bootstrap samples for every interval.",
+    help="Bootstrap samples for every interval (at least 10).",
 )
 @click.option("--seed", type=int, default=0, show_default=True, help="Bootstrap seed.")
 @click.option("--title", default="rdbench report", show_default=True, help="Page title.")
@@ -80,7 +81,11 @@ def report(
         raise UserError(f"no attempts found in {', '.join(inputs)}")
     dates = None
     if release_dates is not None:
-        dates = read_release_dates(release_dates)
+        try:
+            dates = read_release_dates(release_dates)
+        except UserError as ex:
+            # A YAML parser's message spans several lines; the CLI promises one.
+            raise type(ex)(" ".join(str(ex).split())) from ex
     else:
         public = str(public_runs_path().resolve())
         if any(i == PUBLIC_DATASET or str(Path(i).resolve()) == public for i in inputs):

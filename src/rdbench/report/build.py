@@ -261,6 +261,9 @@ def horizon_sections(attempts, *, release_dates, threshold_minutes, n_bootstrap,
             "the trend."
         )
         return horizon, trend, cards, warnings
+    if n_bootstrap < 1:
+        trend.empty = "No trend: its interval needs bootstrap samples (n_bootstrap ≥ 1)."
+        return horizon, trend, cards, warnings
     try:
         tr = fit_trend(
             result.table,
@@ -488,7 +491,7 @@ def write_report(
         release_dates: agent -> release date for the trend (None: the trend section says
             so); see ``rdbench.records.read_release_dates``.
         threshold_minutes: the horizon whose crossing date is forecast (480 = 8 hours).
-        n_bootstrap: bootstrap samples for every interval.
+        n_bootstrap: bootstrap samples for every interval (0: no intervals and no trend).
         seed: seeds every bootstrap (same inputs and seed -> same page).
         title: the page title.
         inputs: the input names listed on the page (default: the attempts' sources).
