@@ -23,7 +23,9 @@ from rdbench.sandbox.config import BwrapConfig
 pytestmark = pytest.mark.anyio
 
 
-async def sh(sandbox, script: str, timeout: int | None = 30, **kwargs):  # type: ignore[no-untyped-def]
+async def sh(  # type: ignore[no-untyped-def]
+    sandbox, script: str, timeout: int | None = 30, **kwargs
+):
     """Run a shell script in the sandbox and return its ExecResult."""
     return await sandbox.exec(["sh", "-c", script], timeout=timeout, **kwargs)
 
@@ -268,7 +270,9 @@ async def test_no_host_devices(shared_sandbox) -> None:
 
 
 async def test_no_sysfs_or_cgroup_control(shared_sandbox) -> None:
-    result = await sh(shared_sandbox, "ls /sys/fs/cgroup 2>&1; echo 999999 > /sys/fs/cgroup/pids.max")
+    result = await sh(
+        shared_sandbox, "ls /sys/fs/cgroup 2>&1; echo 999999 > /sys/fs/cgroup/pids.max"
+    )
     assert result.returncode != 0
 
 
@@ -324,7 +328,7 @@ async def test_no_capabilities_and_no_root(shared_sandbox) -> None:
     assert "CapBnd:\t0000000000000000" in result.stdout or os.geteuid() != 0
     assert "NoNewPrivs:\t1" in result.stdout
     assert result.stdout.strip().endswith("1000")
-    code = "import os\ntry:\n    os.setuid(0); print('ROOT')\nexcept OSError as e:\n    print('denied')"
+    code = "import os\ntry:\n    os.setuid(0); print('ROOT')\nexcept OSError:\n    print('denied')"
     assert "denied" in (await py(shared_sandbox, code)).stdout
 
 

@@ -299,7 +299,9 @@ def test_inspect_eval_with_bwrap_sandbox(tmp_path: Path) -> None:
     try:
         task = Task(
             dataset=[
-                Sample(input="x", target="hello-from-files", files={"data.txt": "hello-from-files"}),
+                Sample(
+                    input="x", target="hello-from-files", files={"data.txt": "hello-from-files"}
+                ),
                 Sample(input="y", target="hello-from-files", files={"data.txt": "hello-from-files"},
                        sandbox=SandboxEnvironmentSpec("bwrap", BwrapConfig(memory_mb=512))),
             ],

@@ -66,7 +66,8 @@ def _list() -> None:
     now = time.time()
     for r in records:
         age = int(now - r.created)
-        click.echo(f"{r.id:<30} {r.task[:28]:<28} {r.sample or '-':<16} {age // 60:>5}m{age % 60:02d}")
+        sample = r.sample or "-"
+        click.echo(f"{r.id:<30} {r.task[:28]:<28} {sample:<16} {age // 60:>5}m{age % 60:02d}")
 
 
 def _send_request(path: str, request: dict[str, Any], fds: list[int]) -> socket.socket:

@@ -249,7 +249,8 @@ class BwrapSandboxEnvironment(SandboxEnvironment):
         stderr = err.decode("utf-8", errors="replace")
         if returncode == 137 and self._new_oom_kill():
             # tell the agent why its command died (it only sees SIGKILL otherwise)
-            stderr += f"\n[sandbox: killed by the memory limit ({self.sandbox.config.memory_mb} MB)]\n"
+            limit = self.sandbox.config.memory_mb
+            stderr += f"\n[sandbox: killed by the memory limit ({limit} MB)]\n"
         return ExecResult(
             success=returncode == 0,
             returncode=returncode,

@@ -117,7 +117,8 @@ def destroy(record: SandboxRecord) -> None:
     """Kill the sandbox of `record`, remove its cgroups and its directory (idempotent)."""
     # the kernel kills every process of a PID namespace whose init (the sandbox's PID 1)
     # dies; bwrap's own process would follow by itself, but is killed too for speed
-    for pid, start in ((record.init_pid, record.init_start), (record.bwrap_pid, record.bwrap_start)):
+    processes = ((record.init_pid, record.init_start), (record.bwrap_pid, record.bwrap_start))
+    for pid, start in processes:
         if pid > 0 and is_alive(pid, start):
             try:
                 os.kill(pid, signal.SIGKILL)
