@@ -8,13 +8,12 @@ The training loop may use any operation (only the model's forward pass is restri
 import argparse
 import time
 
-import numpy as np
 import torch
 import torch.nn.functional as F
 
-from mlm_data import MASK_RATE, PAD_ID, encode, load_split, masked_windows
-from model import build_model
 from evaluate import validation_loss
+from mlm_data import PAD_ID, encode, load_split, masked_windows
+from model import build_model
 
 
 def main() -> None:
