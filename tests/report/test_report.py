@@ -211,3 +211,9 @@ def test_cli_refuses_too_few_bootstrap_samples(metr_subset, tmp_path):
         "report", str(metr_subset), "-o", str(tmp_path / "r.html"), "--bootstrap", "0"
     )
     assert result.exception is not None and not (tmp_path / "r.html").exists()
+
+
+def test_shipped_public_runs_bring_their_release_dates():
+    attempts, trajectories, _ = load_attempts(["metr"])
+    report = build_report(attempts, trajectories, n_bootstrap=N_BOOT)  # no release_dates
+    assert _sections(report)["trend"].svg

@@ -394,6 +394,25 @@ def tables_section(attempts) -> Section:
     return section
 
 
+def _shipped_dates_if_public(source: pd.Series) -> dict | None:
+    """The shipped release dates when the shipped public METR runs are among the sources
+    (they belong together), else None."""
+    from rdbench.records import public_release_dates_path, public_runs_path, read_release_dates
+
+    public = str(public_runs_path().resolve())
+    sources = {str(s) for s in source.unique() if s}
+    if not any(s == public or _same_file(s, public) for s in sources):
+        return None
+    return read_release_dates(public_release_dates_path())
+
+
+def _same_file(a: str, b: str) -> bool:
+    try:
+        return Path(a).resolve() == Path(b)
+    except OSError:
+        return False
+
+
 def build_report(
     attempts: pd.DataFrame,
     trajectories: pd.DataFrame | None = None,
@@ -427,6 +446,7 @@ def build_report(
     step("trajectories")
     traj = trajectory_section(own, own_traj, n_bootstrap=n_bootstrap, seed=seed, colors=colors)
     step("time horizons and trend")
+    release_dates = release_dates if release_dates is not None else _shipped_dates_if_public(source)
     horizon, trend, cards, warnings = horizon_sections(
         attempts,
         release_dates=release_dates,
@@ -488,8 +508,10 @@ def write_report(
             METR runs.
         trajectories: the trajectory table (None: no trajectories).
         out_path: the HTML file to write (parent directories are created).
-        release_dates: agent -> release date for the trend (None: the trend section says
-            so); see ``rdbench.records.read_release_dates``.
+        release_dates: agent -> release date for the trend; see
+            ``rdbench.records.read_release_dates``. None: the release dates shipped with
+            the public METR data when those runs are among the attempts, else no trend (the
+            section says so).
         threshold_minutes: the horizon whose crossing date is forecast (480 = 8 hours).
         n_bootstrap: bootstrap samples for every interval (0: no intervals and no trend).
         seed: seeds every bootstrap (same inputs and seed -> same page).
