@@ -217,3 +217,11 @@ def test_shipped_public_runs_bring_their_release_dates():
     attempts, trajectories, _ = load_attempts(["metr"])
     report = build_report(attempts, trajectories, n_bootstrap=N_BOOT)  # no release_dates
     assert _sections(report)["trend"].svg
+
+
+def test_budgets_beyond_the_attempts_available_are_reported(rdbench_tables):
+    attempts, trajectories = rdbench_tables
+    one_each = attempts.groupby(["agent", "task_id", "time_limit_s"]).head(1)
+    report = build_report(one_each, trajectories, n_bootstrap=N_BOOT)
+    notes = " ".join(_sections(report)["budget"].notes)
+    assert "fewer than k attempts" in notes and "not drawn" in notes

@@ -109,6 +109,7 @@ def budget_section(attempts, trajectories, *, n_bootstrap, seed, colors) -> Sect
         n_bootstrap=n_bootstrap,
         seed=seed,
     )
+    short = table[(~table["is_human"].astype(bool)) & (table["n_tasks_short"] > 0)]
     table = table[table["score"].notna()]
     if table.empty:
         section.empty = "No data: no attempt has a known score at any budget."
@@ -127,11 +128,13 @@ def budget_section(attempts, trajectories, *, n_bootstrap, seed, colors) -> Sect
         }
     )
     section.svg = _svg(figures.budget_figure(curves, colors=colors), "fig-budget")
-    short = table[(~table["is_human"]) & (table["n_tasks_short"] > 0)]
     if len(short):
+        # best-of-k needs k attempts of a task: say which budgets lost tasks or points
+        missing = int(short["score"].isna().sum())
         section.notes.append(
-            f"{len(short)} point(s) leave out tasks with fewer than k attempts "
-            "(best-of-k needs k attempts per task)."
+            f"{len(short)} agent/budget combination(s) leave out tasks with fewer than k "
+            "attempts (best-of-k needs k attempts per task)"
+            + (f"; {missing} have no task left and are not drawn." if missing else ".")
         )
     if humans.empty:
         section.notes.append("No human baselines in the inputs: agents only.")
