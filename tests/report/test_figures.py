@@ -120,6 +120,13 @@ def test_trajectory_figure_uses_minutes_for_short_attempts():
     assert "minutes" in ax.get_xlabel()
 
 
+def test_trajectory_figure_uses_seconds_for_very_short_attempts():
+    frame = trajectory_frame().assign(working_minutes=lambda d: d["working_minutes"] / 240)
+    (ax,) = trajectory_figure(frame).axes
+    assert "seconds" in ax.get_xlabel()
+    assert max(_lines(ax)[-1].get_xdata()) == pytest.approx(60.0)
+
+
 def test_trajectory_figure_refuses_empty():
     with pytest.raises(ValueError, match="no rows"):
         trajectory_figure(trajectory_frame().iloc[0:0])

@@ -164,7 +164,8 @@ def trajectory_figure(
         title: the figure title.
 
     Returns:
-        The figure (linear working-time axis in minutes or hours, step lines, bands).
+        The figure (linear working-time axis in seconds, minutes or hours by length, step
+        lines, bands).
 
     Raises:
         ValueError: no rows or a missing column.
@@ -174,8 +175,13 @@ def trajectory_figure(
     colors = colors or agent_colors(curves["agent"].astype(str))
     with figure_style():
         fig, ax = new_figure(7.6, 4.2)
-        in_hours = curves["working_minutes"].max() > 180
-        scale, unit = (60.0, "hours") if in_hours else (1.0, "minutes")
+        longest = curves["working_minutes"].max()
+        if longest > 180:
+            scale, unit = 60.0, "hours"
+        elif longest >= 3:
+            scale, unit = 1.0, "minutes"
+        else:
+            scale, unit = 1 / 60, "seconds"
         order = curves.assign(_h=curves["is_human"].astype(bool)).sort_values(["_h", "agent"])
         for (is_human, agent), group in order.groupby(["_h", "agent"], sort=False):
             group = group.sort_values("working_minutes")
