@@ -46,7 +46,13 @@ import anyio
 from rdbench.errors import SandboxUnavailable
 from rdbench.sandbox import cgroups
 from rdbench.sandbox.config import BwrapConfig
-from rdbench.sandbox.jail import SAFE_ENV, SANDBOX_HOME, SANDBOX_UID, bwrap_path
+from rdbench.sandbox.jail import (
+    SAFE_ENV,
+    SANDBOX_HOME,
+    SANDBOX_UID,
+    bwrap_path,
+    masked_package_paths,
+)
 from rdbench.sandbox.runtime import SandboxRecord, destroy, process_start_time
 
 # Host uid/gid the sandbox user (1000 inside) maps to when the harness runs as root.
@@ -327,6 +333,9 @@ class BwrapSandbox:
                     made.add(parent)
                     args += ["--perms", "0755", "--dir", parent]
             args += ["--ro-bind", path, path]
+        # a non-editable install of rdbench inside the bound venv carries the hidden data
+        for path in masked_package_paths(list(_python_paths())):
+            args += ["--tmpfs", path]
         data_fds = []
         for content, dest in (
             (_PASSWD.encode(), "/etc/passwd"),

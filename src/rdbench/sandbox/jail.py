@@ -68,6 +68,19 @@ def python_runtime_paths() -> list[str]:
     return sorted(p for p in paths if not any(p.startswith(s + "/") for s in _SYSTEM_RO))
 
 
+def masked_package_paths(bound: list[str]) -> list[str]:
+    """Return rdbench's own installed folders that lie inside the bound `bound` paths.
+
+    A non-editable install puts rdbench (with every family's hidden scoring data) into the
+    venv's site-packages, which sandboxes bind read-only so that python works inside. These
+    folders are then covered with an empty tmpfs so the hidden data stays out of reach.
+    """
+    import rdbench
+
+    package_dir = os.path.realpath(os.path.dirname(rdbench.__file__))
+    return [package_dir] if any(package_dir.startswith(b + "/") for b in bound) else []
+
+
 @dataclass
 class JailSpec:
     """What a one-shot jail may see.
@@ -114,8 +127,11 @@ def jail_argv(spec: JailSpec, argv: Sequence[str]) -> list[str]:
     for path in _ETC_RO:
         if os.path.exists(path):
             args += ["--ro-bind", path, path]
-    for path in python_runtime_paths():
+    runtime = python_runtime_paths()
+    for path in runtime:
         args += ["--ro-bind", path, path]
+    for path in masked_package_paths(runtime):
+        args += ["--tmpfs", path]
     args += ["--proc", "/proc", "--dev", "/dev", "--tmpfs", "/tmp", "--tmpfs", "/home"]
     if spec.workspace is not None:
         flag = "--bind" if spec.workspace_writable else "--ro-bind"
