@@ -102,6 +102,15 @@ def test_score_at_time_rules():
     assert np.isnan(h[:4]).all() and h[4] == 0.9  # unknown until the attempt ends
 
 
+def test_score_at_time_starts_from_the_starting_solution():
+    """A noisy negative re-score of the start never drags the best-so-far below 0."""
+    attempts = _attempts([("r", "replay", False, "t1", 600, 600, 1.0)])
+    traj = pd.DataFrame({"attempt_id": ["r", "r", "r"], "working_s": [10.0, 20.0, 30.0],
+                         "score": [-0.2, -0.1, 1.0]})
+    out = score_at_time(attempts, traj, [5, 15, 25, 35])
+    assert out["score"].tolist() == [0.0, 0.0, 0.0, 1.0]
+
+
 def test_agent_vs_human_budgets():
     rows = []
     for t in ("t1", "t2"):

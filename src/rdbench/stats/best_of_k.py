@@ -216,8 +216,10 @@ def score_at_time(
 
     Rules (the same for agents and humans):
     - with a trajectory: the best valid score among points with ``working_s <= tau``,
-      and the final score too once ``tau >= working_time_s``; no valid point yet -> 0.0
-      (the starting solution, which normalizes to 0);
+      and the final score too once ``tau >= working_time_s``. The starting solution
+      (normalized 0 by definition) is the attempt's first point, so the best-so-far
+      starts at 0 and never drops below it: a noisy re-scoring of the starting solution
+      at -0.2 does not make the attempt worse than where it began;
     - without a trajectory: the final score is known only from ``working_time_s`` on;
       before that the score is unknown (NaN), not guessed.
 
@@ -247,9 +249,8 @@ def score_at_time(
         valid = ~np.isnan(s)
         for j, tau in enumerate(taus):
             m = valid & (w <= tau)
-            best = np.full(len(attempts), -np.inf)
-            np.maximum.at(best, pos[m], s[m])
-            reached = np.where(np.isfinite(best), best, 0.0)
+            reached = np.zeros(len(attempts))  # the starting solution's 0
+            np.maximum.at(reached, pos[m], s[m])
             current = out[:, j]
             combined = np.where(np.isnan(current), reached, np.maximum(current, reached))
             out[:, j] = np.where(has_traj, combined, current)
