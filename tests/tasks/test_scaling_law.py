@@ -30,7 +30,8 @@ def module(family):
 
 @pytest.fixture(scope="module")
 def workspace_train(family):
-    spec = importlib.util.spec_from_file_location("sl_train_for_tests", family.workspace_dir / "train.py")
+    path = family.workspace_dir / "train.py"
+    spec = importlib.util.spec_from_file_location("sl_train_for_tests", path)
     mod = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(mod)
     return mod
@@ -70,7 +71,7 @@ def test_budget_check_counts_every_parameter(module):
         module.check_allocation({"d_model": 48, "tokens": tokens}, SMALL_TABLE)
 
 
-# -- format validation ------------------------------------------------------------------------------
+# -- format validation ---------------------------------------------------------------------
 @pytest.mark.parametrize(
     ("content", "message"),
     [
@@ -100,7 +101,8 @@ def test_missing_submission_is_rejected(family, tmp_path):
 def test_validate_reveals_no_loss(family, tmp_path):
     row = family.table()[0]
     tokens = int(3e12 / (6 * row["params"]))
-    workspace = _submit(tmp_path / "ws", {"d_model": row["d_model"], "tokens": tokens, "predicted_loss": 1.5})
+    submission = {"d_model": row["d_model"], "tokens": tokens, "predicted_loss": 1.5}
+    workspace = _submit(tmp_path / "ws", submission)
     message = family.validate(workspace, family.variants()[0])
     assert "valid" in message
     assert f"{row['test_loss']:.3f}" not in message and "regret" not in message

@@ -31,8 +31,11 @@ from rdbench.sandbox import JailSpec, jail_argv
 from rdbench.tasks.contract import Normalization, Resources, TaskFamily, TaskVariant
 
 #: Largest total size of the `.py` files copied into the scoring jail.
-MAX_SOURCE_BYTES = 256 * 1024
+MAX_SOURCE_BYTES = 64 * 1024
 EVAL_TIMEOUT_S = 120.0
+#: Runs are repeated while they total less than this (seconds); the fastest one counts.
+REPEAT_WITHIN_S = 75.0
+MAX_RUNS = 3
 #: Autogroup niceness of the timed run's session (negative = higher priority; needs root).
 PRIORITY_NICE = -10
 #: The model's context (fixed by the architecture in evaluate.py and workspace/model.py).
@@ -50,7 +53,7 @@ class OptimizeTraining(TaskFamily):
     quick = False
     # Wall seconds of one scored training run on the reference machine (2 shared cores),
     # measured with `score_solution` (see README.md for the runs and the command).
-    normalization = Normalization(start=140.0, reference=40.0, transform="log", direction="lower")
+    normalization = Normalization(start=134.0, reference=25.0, transform="log", direction="lower")
 
     # -- hidden parameters and data --------------------------------------------------------
     def params(self) -> dict:
@@ -88,29 +91,37 @@ class OptimizeTraining(TaskFamily):
     def score(self, workspace: Path, variant: TaskVariant) -> float:
         """Run the workspace's train.py in a jail; return its wall time in seconds.
 
+        A run shorter than `REPEAT_WITHIN_S` is repeated (at most `MAX_RUNS` runs in all,
+        while the runs so far total under `REPEAT_WITHIN_S`): the score is the fastest
+        run, and every run's model must meet the target. Short runs are the noisiest in
+        relative terms, and noise only ever adds time.
+
         Raises:
-            InvalidSubmission: no train.py, sources too large, the run crashes or times out,
-                the weights do not fit the model, or the loss is above the target.
+            InvalidSubmission: no train.py, sources too large, a run crashes or times out,
+                the weights do not fit the model, or a loss is above the target.
         """
         if not (workspace / "train.py").is_file():
             raise InvalidSubmission("train.py is missing from the workspace")
         self.prepare()
         params = self.params()
         data = self._data_dir()
+        target = float(params["target_loss"])
+        times: list[float] = []
         with tempfile.TemporaryDirectory(prefix="rdbench-training-") as tmp:
             code = copy_sources(workspace, Path(tmp) / "code")
-            out_dir = Path(tmp) / "out"
-            out_dir.mkdir()
-            os.chmod(out_dir, 0o777)  # the jailed user writes the weights here
-            seconds = self._timed_training(code, data / "inputs", out_dir, params)
-            loss = self._evaluate(out_dir / "model.pt", data / "hidden")
-        target = float(params["target_loss"])
-        if loss > target:
-            raise InvalidSubmission(
-                f"the trained model's loss on the hidden text is {loss:.4f}, above the target "
-                f"{target:.2f} (training took {seconds:.1f}s)"
-            )
-        return seconds
+            while len(times) < MAX_RUNS and (not times or sum(times) < REPEAT_WITHIN_S):
+                out_dir = Path(tmp) / f"out{len(times)}"
+                out_dir.mkdir()
+                os.chmod(out_dir, 0o777)  # the jailed user writes the weights here
+                seconds = self._timed_training(code, data / "inputs", out_dir, params)
+                loss = self._evaluate(out_dir / "model.pt", data / "hidden")
+                if loss > target:
+                    raise InvalidSubmission(
+                        f"the trained model's loss on the hidden text is {loss:.4f}, above "
+                        f"the target {target:.2f} (training took {seconds:.1f}s)"
+                    )
+                times.append(seconds)
+        return min(times)
 
     def _timed_training(self, code: Path, inputs: Path, out_dir: Path, params: dict) -> float:
         spec = JailSpec(
@@ -128,7 +139,9 @@ class OptimizeTraining(TaskFamily):
         ]  # fmt: skip
         timeout = float(params["train_timeout_s"])
         start = time.perf_counter()
-        proc = subprocess.Popen(jail_argv(spec, argv), stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        proc = subprocess.Popen(
+            jail_argv(spec, argv), stdout=subprocess.PIPE, stderr=subprocess.PIPE
+        )
         _raise_session_priority(proc.pid)
         try:
             _, stderr = proc.communicate(timeout=timeout)

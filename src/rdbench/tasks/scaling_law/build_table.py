@@ -25,7 +25,8 @@ TABLE_SEED = 0
 
 
 def _workspace_train():
-    spec = importlib.util.spec_from_file_location("scaling_law_train", FAMILY_DIR / "workspace" / "train.py")
+    path = FAMILY_DIR / "workspace" / "train.py"
+    spec = importlib.util.spec_from_file_location("scaling_law_train", path)
     assert spec is not None and spec.loader is not None
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
@@ -50,7 +51,9 @@ def run_size(d_model: int) -> dict:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--sizes", type=int, nargs="*", help="only these widths (default: all)")
     args = parser.parse_args(argv)

@@ -41,7 +41,9 @@ class ScalingLaw(TaskFamily):
     quick = True
     # Raw scores (regret + prediction error, nats/char) of starting/submission.json and
     # reference/submission.json against hidden/table.json; see README.md.
-    normalization = Normalization(start=0.8003, reference=0.2751, transform="linear", direction="lower")
+    normalization = Normalization(
+        start=0.8003, reference=0.2751, transform="linear", direction="lower"
+    )
 
     def table(self) -> list[dict[str, Any]]:
         """Return the hidden table's rows (d_model, params, tokens, test_loss, ...)."""
@@ -127,7 +129,9 @@ def check_allocation(submission: Mapping[str, Any], rows: Sequence[Mapping[str, 
         )
 
 
-def allocation_score(rows: Sequence[Mapping[str, Any]], d_model: int, predicted_loss: float) -> float:
+def allocation_score(
+    rows: Sequence[Mapping[str, Any]], d_model: int, predicted_loss: float
+) -> float:
     """Return regret + |prediction error| for choosing `d_model` and predicting `predicted_loss`.
 
     `rows` is the table: one mapping per width with `d_model` and `test_loss` (the loss

@@ -27,11 +27,14 @@ def encode(text: str) -> np.ndarray:
     table = bytearray([1]) * 256
     for i, c in enumerate(CHARS):
         table[ord(c)] = 3 + i
-    return np.frombuffer(text.encode("ascii", errors="replace").translate(bytes(table)), dtype=np.uint8).copy()
+    data = text.encode("ascii", errors="replace").translate(bytes(table))
+    return np.frombuffer(data, dtype=np.uint8).copy()
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--permute", type=int, default=None, help="relabel ids with this seed")
     parser.add_argument("--out", type=Path, default=DATA / "train.npy")
     args = parser.parse_args()

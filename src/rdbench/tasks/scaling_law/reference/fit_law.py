@@ -76,7 +76,9 @@ def fit_law(runs: list[dict]) -> dict[str, float]:
         return float(_huber(predicted - np.log(loss)).sum())
 
     best = None
-    grid = itertools.product((0, 5, 10, 15), (0, 5, 10, 15), (-1, 0, 0.5), (0.2, 0.5, 0.8), (0.2, 0.5, 0.8))
+    grid = itertools.product(
+        (0, 5, 10, 15), (0, 5, 10, 15), (-1, 0, 0.5), (0.2, 0.5, 0.8), (0.2, 0.5, 0.8)
+    )
     for start in grid:
         result = minimize(objective, np.array(start, dtype=float), method="L-BFGS-B")
         if best is None or result.fun < best.fun:
@@ -92,7 +94,9 @@ def predict(law: dict[str, float], n: float, d: float) -> float:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--runs", type=Path, default=Path("runs.jsonl"))
     parser.add_argument("--out", type=Path, default=Path("submission.json"))
     args = parser.parse_args()
@@ -107,7 +111,8 @@ def main() -> None:
         choices.append((predict(law, n, tokens), d_model, tokens))
         print(f"d_model={d_model:4d} N={n:8d} D={tokens:9d} predicted loss {choices[-1][0]:.4f}")
     loss, d_model, tokens = min(choices)
-    args.out.write_text(json.dumps({"d_model": d_model, "tokens": tokens, "predicted_loss": round(loss, 4)}) + "\n")
+    submission = {"d_model": d_model, "tokens": tokens, "predicted_loss": round(loss, 4)}
+    args.out.write_text(json.dumps(submission) + "\n")
     print(f"wrote {args.out}: d_model={d_model} tokens={tokens} predicted_loss={loss:.4f}")
 
 

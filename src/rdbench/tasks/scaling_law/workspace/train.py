@@ -7,9 +7,10 @@ Usage:
 
 The model is a small GPT (pre-LayerNorm, learned positions, tied input/output embedding,
 2 layers, head size 16, context 128) over the corpus's 77 characters. `--d-model` picks its
-width (`SIZES` for the submission; experiments may use any multiple of 16 up to 256); everything else (optimizer, learning rate, schedule, batch) is fixed
-by the rules below, identical for every run, including the runs that made the scorer's
-table at the target budget.
+width (`SIZES` for the submission; experiments may use any multiple of 16 up to 256);
+everything else (optimizer, learning rate, schedule, batch) is fixed by the rules below,
+identical for every run, including the runs that made the scorer's table at the target
+budget.
 
 Compute of a run = 6 * N * D FLOPs, with N = every trainable parameter (embeddings
 included) and D = training tokens. One run may use at most `CAP_FLOPS`; the script refuses
@@ -22,7 +23,6 @@ import argparse
 import gzip
 import json
 import math
-import os
 import sys
 import time
 from pathlib import Path
@@ -96,7 +96,8 @@ class TinyGPT(nn.Module):
         self.ln = nn.LayerNorm(d_model)
         for name, p in self.named_parameters():
             if p.dim() == 2:
-                std = 0.02 / math.sqrt(2 * N_LAYER) if name.endswith(("proj.weight", "out.weight")) else 0.02
+                residual = name.endswith(("proj.weight", "out.weight"))
+                std = 0.02 / math.sqrt(2 * N_LAYER) if residual else 0.02
                 nn.init.normal_(p, 0.0, std)
             elif name.endswith("bias"):
                 nn.init.zeros_(p)
@@ -157,7 +158,9 @@ def fit(d_model: int, tokens: int, train_tokens: np.ndarray, seed: int = 0) -> t
         ValueError: a width outside the allowed ones, or fewer tokens than one step.
     """
     if d_model not in EXPERIMENT_WIDTHS and d_model not in SIZES:
-        raise ValueError(f"d_model must be a multiple of 16 from 16 to 256 or in {SIZES}, not {d_model}")
+        raise ValueError(
+            f"d_model must be a multiple of 16 from 16 to 256 or in {SIZES}, not {d_model}"
+        )
     torch.manual_seed(seed)
     model = TinyGPT(d_model)
     n_params = sum(p.numel() for p in model.parameters())
@@ -173,7 +176,9 @@ def fit(d_model: int, tokens: int, train_tokens: np.ndarray, seed: int = 0) -> t
     for step in range(steps):
         for group in optimizer.param_groups:
             group["lr"] = lr_at(step, steps, peak)
-        starts = torch.randint(0, len(data) - CONTEXT - 1, (BATCH_SEQUENCES, 1), generator=generator)
+        starts = torch.randint(
+            0, len(data) - CONTEXT - 1, (BATCH_SEQUENCES, 1), generator=generator
+        )
         batch = data[starts + offsets]
         logits = model(batch[:, :-1])
         loss = F.cross_entropy(logits.reshape(-1, VOCAB_SIZE), batch[:, 1:].reshape(-1))
@@ -207,21 +212,25 @@ def train(
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--sizes", action="store_true", help="print the model menu and exit")
     parser.add_argument("--d-model", type=int)
     parser.add_argument("--tokens", type=int, help="training tokens D")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--threads", type=int, default=1,
-                        help="torch threads (1 is fastest for these tiny models on a shared machine)")
+                        help="torch threads (1 is fastest for these tiny models)")
     parser.add_argument("--log", type=Path, help="append the result as a JSON line to this file")
     args = parser.parse_args(argv)
     if args.sizes:
-        print("Widths a submission may choose (experiments may also use any multiple of 16, 16..256):")
+        print("Widths a submission may choose (experiments: any multiple of 16, 16..256):")
         for d in SIZES:
             n = param_count(d)
-            print(f"d_model={d:4d}  N={n:9d}  max tokens per run={int(CAP_FLOPS / (6 * n)):10d}  "
-                  f"tokens at the target budget={int(TARGET_FLOPS / (6 * n)):10d}")
+            print(
+                f"d_model={d:4d}  N={n:9d}  max tokens per run={int(CAP_FLOPS / (6 * n)):10d}  "
+                f"tokens at the target budget={int(TARGET_FLOPS / (6 * n)):10d}"
+            )
         return 0
     if args.d_model is None or args.tokens is None:
         parser.error("give --d-model and --tokens (or --sizes)")
@@ -229,11 +238,14 @@ def main(argv: list[str] | None = None) -> int:
         parser.error(f"--d-model must be a multiple of 16 from 16 to 256, or one of {SIZES}")
     flops = 6.0 * param_count(args.d_model) * (args.tokens // TOKENS_PER_STEP) * TOKENS_PER_STEP
     if flops > CAP_FLOPS:
-        print(f"refused: this run needs {flops:.3g} FLOPs, above the cap of {CAP_FLOPS:.3g} per run",
-              file=sys.stderr)
+        print(
+            f"refused: this run needs {flops:.3g} FLOPs, above the cap of {CAP_FLOPS:.3g} per run",
+            file=sys.stderr,
+        )
         return 2
     torch.set_num_threads(args.threads)
-    result = train(args.d_model, args.tokens, load_split("train"), load_split("validation"), args.seed)
+    train_tokens, validation = load_split("train"), load_split("validation")
+    result = train(args.d_model, args.tokens, train_tokens, validation, args.seed)
     line = json.dumps(result)
     print(line)
     if args.log is not None:
