@@ -323,19 +323,6 @@ class BwrapSandbox:
         for path in _ETC_RO:
             if os.path.exists(path):
                 args += ["--ro-bind", path, path]
-        made: set[str] = set()
-        for path in _python_paths():
-            # bwrap copies the host's modes for the parents it creates, e.g. /root (0700),
-            # which uid 1000 could not traverse: create them world-searchable first
-            parents = list(Path(path).parents)[::-1][1:]
-            for parent in map(str, parents):
-                if parent not in made:
-                    made.add(parent)
-                    args += ["--perms", "0755", "--dir", parent]
-            args += ["--ro-bind", path, path]
-        # a non-editable install of rdbench inside the bound venv carries the hidden data
-        for path in masked_package_paths(list(_python_paths())):
-            args += ["--tmpfs", path]
         data_fds = []
         for content, dest in (
             (_PASSWD.encode(), "/etc/passwd"),
@@ -356,6 +343,21 @@ class BwrapSandbox:
         # /opt (the agent's): where Inspect's human_cli installs its `task` command
         args += ["--size", str(64 * mb), "--tmpfs", "/opt"]
         args += ["--size", size, "--tmpfs", SANDBOX_HOME]
+        # After the tmpfs mounts: a venv under /tmp, /var/tmp, /opt or /home (a CI checkout,
+        # say) must be bound on top of the private tmpfs, not hidden beneath it.
+        made: set[str] = set()
+        for path in _python_paths():
+            # bwrap copies the host's modes for the parents it creates, e.g. /root (0700),
+            # which uid 1000 could not traverse: create them world-searchable first
+            parents = list(Path(path).parents)[::-1][1:]
+            for parent in map(str, parents):
+                if parent not in made:
+                    made.add(parent)
+                    args += ["--perms", "0755", "--dir", parent]
+            args += ["--ro-bind", path, path]
+        # a non-editable install of rdbench inside the bound venv carries the hidden data
+        for path in masked_package_paths(list(_python_paths())):
+            args += ["--tmpfs", path]
         for host, inside in config.ro_binds.items():
             if not os.path.exists(host):
                 raise SandboxUnavailable(f"ro_binds: host path {host} does not exist")

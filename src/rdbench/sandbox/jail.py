@@ -127,12 +127,14 @@ def jail_argv(spec: JailSpec, argv: Sequence[str]) -> list[str]:
     for path in _ETC_RO:
         if os.path.exists(path):
             args += ["--ro-bind", path, path]
+    args += ["--proc", "/proc", "--dev", "/dev", "--tmpfs", "/tmp", "--tmpfs", "/home"]
+    # After the tmpfs mounts: a venv that lives under /tmp or /home (a CI checkout, say)
+    # must be bound on top of the private tmpfs, not hidden beneath it.
     runtime = python_runtime_paths()
     for path in runtime:
         args += ["--ro-bind", path, path]
     for path in masked_package_paths(runtime):
         args += ["--tmpfs", path]
-    args += ["--proc", "/proc", "--dev", "/dev", "--tmpfs", "/tmp", "--tmpfs", "/home"]
     if spec.workspace is not None:
         flag = "--bind" if spec.workspace_writable else "--ro-bind"
         args += [flag, str(spec.workspace), SANDBOX_HOME]
