@@ -103,11 +103,12 @@ def demo(out_dir: Path, full: bool, sandbox: str, skip_local_model: bool,
     from rdbench.report import write_report
 
     attempts, trajectories, _ = load_attempts([log_dir, public_runs_path()])
-    report_path = write_report(attempts, trajectories, out_dir / "report.html")
+    with console.status("writing the report (horizons with 1000 bootstrap samples)..."):
+        report_path = write_report(attempts, trajectories, out_dir / "report.html")
 
-    # 5. summary
+    # 5. summary: this demo's attempts only (the log folder may hold earlier demo runs too)
     console.rule("[bold]Summary[/bold]")
-    ours = attempts[attempts["source"] != "metr"] if "source" in attempts else attempts
+    ours, trajectories, _ = load_attempts([log_dir])
     summary = Table(title="attempts in this demo", title_justify="left", min_width=90)
     for column in ("agent", "task", "score", "working time", "scores recorded"):
         summary.add_column(column)
