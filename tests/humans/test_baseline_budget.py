@@ -8,7 +8,8 @@ from pathlib import Path
 import pytest
 from human_driver import Background, wait_for_login_command
 
-BUDGET_S = 6
+# Long enough that logging in and one command fit before the 80% warning on a loaded CI machine.
+BUDGET_S = 20
 
 
 @pytest.mark.slow
@@ -44,7 +45,7 @@ def test_budget_warns_then_ends_the_attempt(tmp_path: Path, fixture_families: Pa
             connect_file=connect_file,
         )
     driver.join()
-    assert "(80% used)" in seen["warning"]
+    assert "(80% used)" in seen.get("warning", "<the scripted human did not reach the warning>")
 
     sample = read_eval_log(log.location).samples[0]
     assert sample.error is None
