@@ -408,8 +408,6 @@ def human_baseline_agent(
             # ~/.bashrc where the task commands are installed: make sure one leads to the other.
             await sandbox().exec(["sh", "-c", _ENSURE_PROFILE])
             await install_human_agent(None, commands, BASHRC, record_session)
-        view.connect(connection)
-        _write_connect_file(connect_file, connection, "running", budget_s)
         store().set(
             BUDGET_KEY, {"budget_s": budget_s, "warn_at_s": clock.warn_at_s, "ended_by": None}
         )
@@ -424,8 +422,21 @@ def human_baseline_agent(
                 await _check_budget(clock, submit)
                 await anyio.sleep(0.5)
 
+        async def announce_when_ready() -> None:
+            # The `task` command imports the service module that sandbox_service() writes
+            # into the sandbox when it starts: publish the login command only once it is
+            # there, or a quick baseliner's first `task` fails with ModuleNotFoundError.
+            with untracked_sandbox_execs():
+                for _ in range(_SERVICE_READY_POLLS):
+                    if (await sandbox().exec(["test", "-f", _SERVICE_MODULE])).success:
+                        break
+                    await anyio.sleep(0.1)
+            view.connect(connection)
+            _write_connect_file(connect_file, connection, "running", budget_s)
+
         with sandbox_proxy.no_events():
             async with anyio.create_task_group() as tg:
+                tg.start_soon(announce_when_ready)
                 tg.start_soon(watch_budget)
                 await sandbox_service(
                     name="human_agent",
@@ -486,6 +497,11 @@ async def _notify(message: str) -> None:
             await sandbox().write_file(NOTICE_FILE, message + "\n")
     except Exception:  # a notice is best-effort: never end the attempt over it
         pass
+
+
+# Where Inspect's sandbox_service() puts the human agent's module (inspect_ai.util._sandbox.service).
+_SERVICE_MODULE = "/var/tmp/sandbox-services/human_agent/human_agent.py"
+_SERVICE_READY_POLLS = 600  # 60 s at 0.1 s
 
 
 def _write_connect_file(
