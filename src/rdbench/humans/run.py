@@ -175,8 +175,6 @@ def run_baseline(
     return logs[0]
 
 
-_DURATION = re.compile(r"^\s*(\d+(?:\.\d*)?|\.\d+)\s*(s|m|min|h|d)?\s*$")
-_UNITS = {"s": 1.0, "m": 60.0, "min": 60.0, "h": 3600.0, "d": 86400.0}
 
 
 def parse_budget(text: str) -> float:
@@ -185,8 +183,11 @@ def parse_budget(text: str) -> float:
     Raises:
         UserError: not a positive number with an optional unit s, m, h or d.
     """
-    match = _DURATION.match(text.lower())
-    value = float(match.group(1)) if match else 0.0
-    if match is None or not value > 0:
-        raise UserError(f"bad budget {text!r}: use a positive duration such as 8h, 90m or 45s")
-    return value * _UNITS[match.group(2) or "m"]
+    from rdbench._cli._durations import parse_duration
+
+    try:
+        return parse_duration(text)
+    except UserError:
+        raise UserError(
+            f"bad budget {text!r}: use a positive duration such as 8h, 90m or 45s"
+        ) from None
