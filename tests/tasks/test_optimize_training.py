@@ -222,3 +222,28 @@ def test_every_repeated_run_must_meet_the_target(family, monkeypatch, tmp_path):
     _fake_runs(monkeypatch, family, [20.0, 19.0, 18.0], [target - 0.1, target + 0.01, 1.0])
     with pytest.raises(InvalidSubmission, match="above the target"):
         family.score(workspace, family.variants()[0])
+
+
+def test_session_priority_is_skipped_where_autogroup_reads_empty(module, monkeypatch):
+    """Kernels with autogroup disabled give an empty /proc/<pid>/autogroup (seen on a CI
+    machine): raising the jail's priority is best effort and must then do nothing."""
+    real_read_text = Path.read_text
+
+    def read_text(self, *args, **kwargs):
+        if self.name == "autogroup":
+            return ""
+        return real_read_text(self, *args, **kwargs)
+
+    monkeypatch.setattr(Path, "read_text", read_text)
+    assert module._autogroup_of("self") is None
+    child = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(0.5)"])
+    try:
+        module._raise_session_priority(child.pid, wait_s=0.2)  # returns, raises nothing
+    finally:
+        child.kill()
+        child.wait()
+
+
+
+def test_autogroup_of_a_vanished_process_is_none(module):
+    assert module._autogroup_of("999999999") is None

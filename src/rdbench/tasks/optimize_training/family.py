@@ -232,21 +232,32 @@ def _raise_session_priority(jail_pid: int, wait_s: float = 5.0) -> None:
     session's autogroup niceness is raised instead, through /proc/<pid>/autogroup. Needs
     root (CAP_SYS_NICE) and autogroup; silently does nothing otherwise.
     """
-    try:
-        own = Path("/proc/self/autogroup").read_text().split()[0]
-    except OSError:
-        return  # no autogroup scheduling here: nothing to do
+    own = _autogroup_of("self")
+    if own is None:
+        return  # no autogroup scheduling here (file absent or empty): nothing to do
     deadline = time.monotonic() + wait_s
     while time.monotonic() < deadline:
         for pid in _descendants(jail_pid):
+            group = _autogroup_of(str(pid))
+            if group is None or group == own:
+                continue  # gone, or has not yet started the jail's session
             try:
-                group = Path(f"/proc/{pid}/autogroup").read_text().split()[0]
-                if group != own:  # this process has already started the jail's session
-                    Path(f"/proc/{pid}/autogroup").write_text(str(PRIORITY_NICE))
-                    return
+                Path(f"/proc/{pid}/autogroup").write_text(str(PRIORITY_NICE))
             except OSError:
-                continue  # gone, or not permitted
+                pass  # not permitted (no CAP_SYS_NICE), or gone
+            return
         time.sleep(0.01)
+
+
+def _autogroup_of(pid: str) -> str | None:
+    """The autogroup a process belongs to (e.g. "/autogroup-7897"), or None when the process
+    is gone or the kernel reports none: with autogroup disabled (`noautogroup`, or
+    kernel.sched_autogroup_enabled=0 on some kernels) /proc/<pid>/autogroup reads empty."""
+    try:
+        fields = Path(f"/proc/{pid}/autogroup").read_text().split()
+    except OSError:
+        return None
+    return fields[0] if fields else None
 
 
 def _descendants(pid: int) -> list[int]:
