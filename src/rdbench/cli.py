@@ -19,6 +19,8 @@ from rdbench import __version__
 _COMMANDS: dict[str, tuple[str, str, str]] = {
     "tasks": ("rdbench._cli.tasks", "tasks", "List task families and their tasks."),
     "check": ("rdbench._cli.check", "check", "Score the starting and reference solutions."),
+    "calibrate": ("rdbench._cli.calibrate", "calibrate",
+                  "Time timing-sensitive tasks' anchors on this machine."),
     "run": ("rdbench._cli.run", "run", "Run agent attempts (resumable Inspect eval set)."),
     "demo": ("rdbench._cli.demo", "demo", "Offline end-to-end demo: check, replay, report."),
     "shell": ("rdbench._cli.shell", "shell", "Open a shell in a running attempt's sandbox."),

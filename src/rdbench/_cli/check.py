@@ -49,10 +49,23 @@ def check_family(family: TaskFamily, repeat: int = 1) -> list[dict]:
                     "spread": spread,
                     "seconds": round(seconds, 2),
                     "ok": ok,
+                    "anchors": variant.normalization.anchors,
                     "message": messages[-1],
                 }
             )
     return rows
+
+
+def calibration_hint(families: list[TaskFamily], rows: list[dict]) -> str | None:
+    """Return advice when a timing-sensitive family on its shipped anchors failed `rows`
+    (likely other hardware than the reference machine), else None."""
+    failed = {row["task_id"].split("/")[0] for row in rows if not row["ok"]}
+    names = [f.name for f in families if f.name in failed and f.timing_sensitive
+             and f.active_normalization().anchors == "shipped"]
+    if not names:
+        return None
+    return (f"{', '.join(names)}: timings use the anchors of the reference machine; on other "
+            "hardware run `rdbench calibrate` (when the machine is quiet), then check again")
 
 
 @click.command("check")
@@ -66,6 +79,8 @@ def check(families: tuple[str, ...], quick: bool, repeat: int, json_out: Path | 
 
     Fails (exit 1) unless every starting solution scores 0 +/- 0.05 and every reference
     1 +/- 0.05 (and, with --repeat, repeated scores differ by less than 0.05).
+    Timing-sensitive families are judged against their anchors in use on this machine:
+    the shipped ones, or those measured by `rdbench calibrate`.
     """
     if repeat < 1:
         raise click.BadParameter("must be at least 1", param_hint="--repeat")
@@ -91,7 +106,14 @@ def check(families: tuple[str, ...], quick: bool, repeat: int, json_out: Path | 
         table.add_row(row["task_id"], row["solution"], raw, normalized,
                       f"{row['expected']:g} ± {TOLERANCE}", f"{row['seconds']:.1f}", verdict)
     Console().print(table)
+    for family in loaded:
+        if family.timing_sensitive:
+            anchors = family.active_normalization().anchors
+            console.print(f"{family.name} times solutions; its anchors: {anchors}")
     if json_out is not None:
         json_out.write_text(json.dumps(rows, indent=2))
+    hint = calibration_hint(loaded, rows)
+    if hint:
+        console.print(hint)
     if not all(row["ok"] for row in rows):
         raise SystemExit(1)

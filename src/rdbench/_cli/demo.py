@@ -40,7 +40,7 @@ def demo(out_dir: Path, full: bool, sandbox: str, skip_local_model: bool,
     log_dir.mkdir(parents=True, exist_ok=True)
 
     # 1. check the families
-    from rdbench._cli.check import check_family
+    from rdbench._cli.check import calibration_hint, check_family
     from rdbench.tasks import load_families
 
     console.rule("[bold]1. Checking task families[/bold]")
@@ -60,6 +60,9 @@ def demo(out_dir: Path, full: bool, sandbox: str, skip_local_model: bool,
                       f"{row['expected']:g} ± 0.05", f"{row['seconds']:.1f}",
                       "[green]ok[/green]" if row["ok"] else f"[red]FAIL[/red] {row['message']}")
     console.print(table)
+    hint = calibration_hint(families, check_rows)
+    if hint:
+        console.print(f"[yellow]{hint}[/yellow]")
 
     # 2. the reference-replay attempt
     console.rule("[bold]2. Reference-replay attempt[/bold]")

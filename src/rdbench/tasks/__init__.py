@@ -4,6 +4,12 @@ The Inspect adapter (`rdbench.tasks.inspect_adapter`) is not imported here, so l
 and checking families never loads Inspect.
 """
 
+from rdbench.tasks.calibration import (
+    Calibration,
+    calibrate,
+    load_calibration,
+    remove_calibration,
+)
 from rdbench.tasks.contract import (
     Normalization,
     Resources,
@@ -14,21 +20,27 @@ from rdbench.tasks.loader import family_dirs, load_family, load_families, select
 from rdbench.tasks.workspace import (
     ScoreResult,
     materialize,
+    score_raw_solution,
     score_solution,
     score_workspace,
     solution_files,
 )
 
 __all__ = [
+    "Calibration",
     "Normalization",
     "Resources",
     "ScoreResult",
     "TaskFamily",
     "TaskVariant",
+    "calibrate",
     "family_dirs",
+    "load_calibration",
     "load_families",
     "load_family",
     "materialize",
+    "remove_calibration",
+    "score_raw_solution",
     "score_solution",
     "score_workspace",
     "select_variants",

@@ -42,6 +42,9 @@ class Normalization:
     reference: float
     transform: Transform = "linear"
     direction: Direction = "higher"
+    #: Where `start` and `reference` come from: "shipped" (the family's constants) or, for
+    #: a timing-sensitive family, "calibrated on this machine at <time>" (`rdbench calibrate`).
+    anchors: str = field(default="shipped", compare=False)
 
     def __post_init__(self) -> None:
         problem = self.problem()
@@ -82,6 +85,7 @@ class Normalization:
             "reference": self.reference,
             "transform": self.transform,
             "direction": self.direction,
+            "anchors": self.anchors,
         }
 
 
@@ -150,6 +154,7 @@ class TaskFamily:
 
     def __init__(self, root: Path) -> None:
         self.root = root
+        self._calibrated: Normalization | None | bool = False  # False: not looked up yet
 
     # -- folders ---------------------------------------------------------------------------
     @property
@@ -196,11 +201,39 @@ class TaskFamily:
                 family=self.name,
                 name="main",
                 instructions=self.instructions("main"),
-                normalization=self.normalization,
+                normalization=self.active_normalization(),
                 human_minutes=self.human_minutes,
                 time_limit_s=self.time_limit_s,
             )
         ]
+
+    def active_normalization(self) -> Normalization:
+        """Return the normalization scores use on this machine.
+
+        The shipped `normalization`, except for a timing-sensitive family calibrated on this
+        machine (`rdbench calibrate`): then its anchors are the times measured here. Looked
+        up once per family object, so one run never mixes two scales.
+
+        Raises:
+            FamilyError: the family sets no normalization.
+            UserError: a calibration file exists but cannot be read.
+        """
+        if self.normalization is None:
+            raise FamilyError(f"family {self.name}: family.py sets no normalization")
+        if not self.timing_sensitive:
+            return self.normalization
+        if getattr(self, "_calibrated", False) is False:
+            from rdbench.tasks.calibration import load_calibration
+
+            calibration = load_calibration(self)
+            self._calibrated = (
+                None if calibration is None else calibration.normalization(self.normalization)
+            )
+        return self._calibrated or self.normalization  # type: ignore[return-value]
+
+    def forget_calibration(self) -> None:
+        """Look the machine calibration up again on the next `active_normalization()`."""
+        self._calibrated = False
 
     def prepare(self) -> None:
         """Build whatever the scorer needs (hidden data, cached weights). Idempotent.

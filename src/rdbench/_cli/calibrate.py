@@ -1,0 +1,120 @@
+"""`rdbench calibrate`: time the timing-sensitive families' solutions on this machine."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import click
+from rich.console import Console
+from rich.table import Table
+
+from rdbench.errors import UserError
+from rdbench.tasks import load_families
+from rdbench.tasks.calibration import (
+    calibrate as run_calibration,
+)
+from rdbench.tasks.calibration import (
+    calibration_path,
+    load_calibration,
+    remove_calibration,
+    shipped_score_of_reference,
+)
+from rdbench.tasks.contract import TaskFamily
+
+
+def _timing_families(names: tuple[str, ...]) -> list[TaskFamily]:
+    loaded = load_families(list(names))
+    if names:
+        untimed = [f.name for f in loaded if not f.timing_sensitive]
+        if untimed:
+            verb = "does" if len(untimed) == 1 else "do"
+            raise UserError(f"{', '.join(untimed)} {verb} not time solutions: only timing-"
+                            "sensitive families are calibrated (see `rdbench calibrate --show`)")
+    return [f for f in loaded if f.timing_sensitive]
+
+
+@click.command("calibrate")
+@click.argument("families", nargs=-1)
+@click.option("--repeats", default=3, show_default=True,
+              help="Scorings of each solution; the anchor is their median.")
+@click.option("--show", is_flag=True, help="Only show the anchors in use; measure nothing.")
+@click.option("--remove", is_flag=True, help="Delete the calibration: back to the shipped anchors.")
+@click.option("--json", "json_out", type=click.Path(dir_okay=False, path_type=Path),
+              help="Also write the anchors in use as JSON to this file.")
+def calibrate(families: tuple[str, ...], repeats: int, show: bool, remove: bool,
+              json_out: Path | None) -> None:
+    """Time the starting and reference solutions of timing-sensitive families here.
+
+    Families that score wall time (optimize_kernel, optimize_training) ship anchors
+    measured on their reference machine (2 cores of the dev VM). On other hardware those
+    constants put the starting solution off 0 and the reference off 1; after calibrating,
+    scores on this machine use the times measured here, so 0 and 1 keep their meaning.
+    Run it once per machine when the machine is quiet (about 1 minute for
+    optimize_kernel, 11 for optimize_training with 3 repeats). Calibrations are stored in
+    the cache (RDBENCH_CACHE, default ~/.cache/rdbench) and ignored once the family's
+    files or the machine change.
+
+    FAMILIES: default all timing-sensitive families.
+    """
+    if show and remove:
+        raise click.UsageError("--show and --remove exclude each other")
+    if repeats < 1:
+        raise click.BadParameter("must be at least 1", param_hint="--repeats")
+    selected = _timing_families(families)
+    if not selected:
+        raise UserError("no timing-sensitive family to calibrate")
+    console = Console(stderr=True)
+    if remove:
+        for family in selected:
+            gone = remove_calibration(family)
+            console.print(f"{family.name}: " + ("calibration removed; shipped anchors in use"
+                                                if gone else "no calibration; shipped anchors in use"))
+        return
+    if not show:
+        for family in selected:
+            with console.status(f"{family.name}: calibrating...") as status:
+                run_calibration(family, repeats, progress=status.update)
+            console.print(f"{family.name}: calibrated, stored in {calibration_path(family)}")
+    rows = [_anchor_row(family) for family in selected]
+    table = Table(title="rdbench calibrate: anchors in use on this machine",
+                  title_justify="left")
+    table.add_column("family", no_wrap=True)
+    for column in ("anchors", "start", "reference", "shipped", "shipped scores ref."):
+        table.add_column(column)
+    for row in rows:
+        would = row["shipped_would_score_reference"]
+        measured = row["calibration"]["measured_at"] if row["calibration"] else None
+        anchors = "shipped" if measured is None else f"this machine, {measured}"
+        table.add_row(row["family"], anchors,
+                      f"{row['start']:.4g}", f"{row['reference']:.4g}",
+                      f"{row['shipped_start']:.4g} / {row['shipped_reference']:.4g}",
+                      "-" if would is None else f"{would:.3f}")
+    Console().print(table)
+    if json_out is not None:
+        json_out.write_text(json.dumps(rows, indent=2))
+
+
+def _anchor_row(family: TaskFamily) -> dict:
+    shipped = family.normalization
+    assert shipped is not None  # the loader rejects a family without one
+    calibration = load_calibration(family)
+    active = calibration.normalization(shipped) if calibration else shipped
+    return {
+        "family": family.name,
+        "start": active.start,
+        "reference": active.reference,
+        "anchors": active.anchors,
+        "shipped_start": shipped.start,
+        "shipped_reference": shipped.reference,
+        "shipped_would_score_reference": (
+            None if calibration is None else shipped_score_of_reference(calibration, shipped)
+        ),
+        "calibration": None if calibration is None else {
+            "start_runs": calibration.start_runs,
+            "reference_runs": calibration.reference_runs,
+            "measured_at": calibration.measured_at,
+            "load_1min": calibration.load_1min,
+            "machine": calibration.machine,
+        },
+    }

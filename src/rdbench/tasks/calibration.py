@@ -1,0 +1,268 @@
+"""Machine calibration of timing-sensitive families.
+
+A family that scores wall time (optimize_kernel, optimize_training) ships normalization
+anchors measured on its reference machine: the starting and reference solutions' times
+there. On a faster or slower machine those absolute times no longer map the starting
+solution to 0 and the reference to 1. RE-Bench avoids the problem by fixing the hardware;
+rdbench runs on whatever evaluators have, so `rdbench calibrate` times both solutions on
+*this* machine, through the family's own scorer, and the scores that follow use those
+anchors. Normalized scores then mean the same thing on every machine (0 = the starting
+solution here, 1 = the reference here), while raw seconds stay the machine's own.
+
+A calibration is cached per family in the family's cache folder and is only used while
+both the family's files and the machine (CPU model, usable cores, CPU quota, Python and
+torch versions) are the ones it was measured with; anything else is stale and ignored.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import os
+import platform
+import statistics
+import tempfile
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
+from datetime import UTC, datetime
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+from rdbench.errors import UserError
+from rdbench.tasks.contract import Normalization, TaskFamily
+
+logger = logging.getLogger(__name__)
+
+#: Calibration file format; bump when the fields change.
+FORMAT = 1
+#: Repeated timings of one solution may differ by at most this much of the normalized
+#: scale (the tolerance of `rdbench check`); a noisier machine gives no calibration.
+MAX_SPREAD = 0.05
+
+
+@dataclass(frozen=True)
+class Calibration:
+    """The starting and reference solutions' raw scores measured on one machine."""
+
+    family: str
+    start: float
+    reference: float
+    start_runs: list[float]
+    reference_runs: list[float]
+    measured_at: str
+    load_1min: float
+    machine: dict[str, Any]
+    family_digest: str
+    format: int = FORMAT
+
+    def normalization(self, shipped: Normalization) -> Normalization:
+        """Return `shipped` with this machine's anchors (same transform and direction)."""
+        return Normalization(
+            start=self.start,
+            reference=self.reference,
+            transform=shipped.transform,
+            direction=shipped.direction,
+            anchors=f"calibrated on this machine at {self.measured_at}",
+        )
+
+
+def machine_fingerprint() -> dict[str, Any]:
+    """Return what decides how fast a timed solution runs here.
+
+    The CPU model, the cores this process may use (affinity and cgroup CPU quota), the
+    architecture and the Python and torch versions. Reads only /proc and /sys files and
+    package metadata (torch is not imported).
+    """
+    cpu_model = ""
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.lower().startswith("model name"):
+                cpu_model = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    try:
+        torch_version = metadata.version("torch")
+    except metadata.PackageNotFoundError:
+        torch_version = None
+    return {
+        "cpu_model": cpu_model or platform.processor() or "unknown",
+        "usable_cores": len(os.sched_getaffinity(0)),
+        "cpu_quota": _cpu_quota(),
+        "arch": platform.machine(),
+        "python": platform.python_version(),
+        "torch": torch_version,
+    }
+
+
+def _cpu_quota() -> float | None:
+    """Return the cgroup CPU quota in cores (v2 cpu.max or v1 cfs), None when unlimited."""
+    try:
+        quota, period = Path("/sys/fs/cgroup/cpu.max").read_text().split()[:2]
+        return None if quota == "max" else round(int(quota) / int(period), 3)
+    except (OSError, ValueError):
+        pass
+    try:
+        quota = int(Path("/sys/fs/cgroup/cpu/cpu.cfs_quota_us").read_text())
+        period = int(Path("/sys/fs/cgroup/cpu/cpu.cfs_period_us").read_text())
+        return None if quota <= 0 else round(quota / period, 3)
+    except (OSError, ValueError):
+        return None
+
+
+def family_digest(family: TaskFamily) -> str:
+    """Return a digest of every file of the family's folder (a changed solution, scorer or
+    hidden parameter makes an older calibration stale)."""
+    digest = hashlib.sha256()
+    for path in sorted(family.root.rglob("*")):
+        if not path.is_file() or "__pycache__" in path.parts:
+            continue
+        digest.update(str(path.relative_to(family.root)).encode() + b"\0")
+        digest.update(hashlib.sha256(path.read_bytes()).digest())
+    return digest.hexdigest()[:16]
+
+
+def calibration_path(family: TaskFamily) -> Path:
+    """Return where `family`'s calibration for this machine is stored."""
+    return family.cache_dir / "calibration.json"
+
+
+def load_calibration(family: TaskFamily) -> Calibration | None:
+    """Return the family's calibration if one was measured on this machine for these files.
+
+    Returns:
+        The calibration, or None when there is none or it is stale (another machine, or
+        the family's files changed since); a stale one is logged once per call.
+
+    Raises:
+        UserError: the calibration file exists but cannot be read (says how to fix it).
+    """
+    path = calibration_path(family)
+    if not path.exists():
+        return None
+    try:
+        data = json.loads(path.read_text())
+        if data.get("format") != FORMAT:
+            raise ValueError(f"format {data.get('format')!r}, expected {FORMAT}")
+        calibration = Calibration(**data)
+        if not (calibration.start > 0 and calibration.reference > 0):
+            raise ValueError("anchors must be positive numbers")
+    except (OSError, ValueError, TypeError) as ex:
+        raise UserError(
+            f"calibration file {path} is unreadable ({ex}): delete it, or re-run "
+            f"`rdbench calibrate {family.name}`"
+        ) from ex
+    if calibration.family_digest != family_digest(family):
+        logger.warning("ignoring %s: the family's files changed since it was measured; "
+                       "re-run `rdbench calibrate %s`", path, family.name)
+        return None
+    if calibration.machine != machine_fingerprint():
+        logger.warning("ignoring %s: it was measured on another machine (%s); re-run "
+                       "`rdbench calibrate %s`", path, calibration.machine, family.name)
+        return None
+    return calibration
+
+
+def calibrate(
+    family: TaskFamily,
+    repeats: int = 3,
+    progress: Callable[[str], None] | None = None,
+) -> Calibration:
+    """Time the family's starting and reference solutions here and store the anchors.
+
+    Each solution is scored `repeats` times through the family's own scorer (the same
+    jail and timing as an agent's submission); the anchor is the median. Nothing is
+    written unless every run is valid and the runs agree.
+
+    Returns:
+        The stored calibration.
+
+    Raises:
+        UserError: the family is not timing-sensitive, `repeats` < 1, a solution fails to
+            score, or repeated timings differ by more than `MAX_SPREAD` of the normalized
+            scale (the machine is too busy to calibrate on).
+    """
+    from rdbench.tasks.workspace import score_raw_solution
+
+    if not family.timing_sensitive:
+        raise UserError(f"family {family.name} does not time solutions: there is nothing "
+                        "to calibrate (its anchors do not depend on the machine)")
+    if repeats < 1:
+        raise UserError("--repeats must be at least 1")
+    shipped = family.normalization
+    if shipped is None:
+        raise UserError(f"family {family.name} sets no normalization")
+    say = progress or (lambda message: None)
+    family.prepare()
+    load = os.getloadavg()[0]
+    runs: dict[str, list[float]] = {}
+    for solution in ("starting", "reference"):
+        runs[solution] = []
+        for i in range(repeats):
+            say(f"{family.name}: timing the {solution} solution ({i + 1}/{repeats})")
+            started = time.perf_counter()
+            raw = score_raw_solution(family, solution)
+            say(f"{family.name}: {solution} run {i + 1}: raw {raw:.4g} "
+                f"({time.perf_counter() - started:.0f}s)")
+            runs[solution].append(raw)
+    start = statistics.median(runs["starting"])
+    reference = statistics.median(runs["reference"])
+    try:
+        candidate = Normalization(start=start, reference=reference,
+                                  transform=shipped.transform, direction=shipped.direction)
+    except ValueError as ex:
+        raise UserError(f"{family.name}: the measured anchors make no scale ({ex}): "
+                        f"starting {runs['starting']}, reference {runs['reference']}") from ex
+    for solution, values in runs.items():
+        normalized = [candidate(v) for v in values]
+        spread = max(normalized) - min(normalized)
+        if spread > MAX_SPREAD:
+            raise UserError(
+                f"{family.name}: the {solution} solution's timings {values} differ by "
+                f"{spread:.3f} of the normalized scale (at most {MAX_SPREAD}): the machine "
+                f"is too busy (load {os.getloadavg()[0]:.1f}); calibrate when it is quiet"
+            )
+    calibration = Calibration(
+        family=family.name,
+        start=start,
+        reference=reference,
+        start_runs=runs["starting"],
+        reference_runs=runs["reference"],
+        measured_at=datetime.now(UTC).isoformat(timespec="seconds"),
+        load_1min=round(max(load, os.getloadavg()[0]), 2),
+        machine=machine_fingerprint(),
+        family_digest=family_digest(family),
+    )
+    _write_atomically(calibration_path(family), json.dumps(asdict(calibration), indent=2))
+    family.forget_calibration()
+    return calibration
+
+
+def remove_calibration(family: TaskFamily) -> bool:
+    """Delete the family's calibration (back to the shipped anchors); True if one existed."""
+    path = calibration_path(family)
+    existed = path.exists()
+    path.unlink(missing_ok=True)
+    family.forget_calibration()
+    return existed
+
+
+def shipped_score_of_reference(calibration: Calibration, shipped: Normalization) -> float:
+    """Return the score the shipped anchors would give this machine's reference solution
+    (e.g. 1.2 on a machine faster than the reference machine): how far off they are here."""
+    return shipped(calibration.reference)
+
+
+def _write_atomically(path: Path, text: str) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".calibration-", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w") as f:
+            f.write(text + "\n")
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise

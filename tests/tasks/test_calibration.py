@@ -1,0 +1,216 @@
+"""Machine calibration of timing-sensitive families (`rdbench calibrate`).
+
+A toy timing family whose "time" is a number written in the solution: calibration then
+measures known values, so the anchors it stores can be checked exactly. Each test has its
+own cache folder, so nothing leaks into the session's cache.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from rdbench.errors import UserError
+from rdbench.tasks import load_families, score_solution
+from rdbench.tasks.calibration import (
+    calibrate,
+    calibration_path,
+    load_calibration,
+    machine_fingerprint,
+    remove_calibration,
+)
+
+TIMED = """
+import itertools
+
+from rdbench.errors import InvalidSubmission
+from rdbench.tasks.contract import Normalization, TaskFamily
+
+class {cls}(TaskFamily):
+    name = "{name}"
+    human_minutes = 60.0
+    timing_sensitive = True
+    # the "reference machine" ran the start in 4 s and the reference in 1 s
+    normalization = Normalization(start=4.0, reference=1.0, transform="log", direction="lower")
+    _calls = itertools.count()
+
+    def score(self, workspace, variant):
+        try:
+            seconds = float((workspace / "seconds.txt").read_text())
+        except (OSError, ValueError) as ex:
+            raise InvalidSubmission(f"seconds.txt must hold a number: {{ex}}")
+        # a noisy machine: every other scoring of a solution takes {noise}x longer
+        return seconds * ({noise} if next(self._calls) % 2 else 1.0)
+"""
+
+UNTIMED = """
+from rdbench.tasks.contract import Normalization, TaskFamily
+
+class Untimed(TaskFamily):
+    name = "untimed"
+    human_minutes = 60.0
+    normalization = Normalization(start=0.0, reference=1.0)
+
+    def score(self, workspace, variant):
+        return float((workspace / "seconds.txt").read_text())
+"""
+
+
+def _family_folder(root: Path, name: str, source: str, start: str, reference: str) -> None:
+    folder = root / name
+    for sub in ("workspace", "starting", "reference"):
+        (folder / sub).mkdir(parents=True)
+    (folder / "family.py").write_text(textwrap.dedent(source))
+    (folder / "instructions.md").write_text("Make it faster.")
+    (folder / "starting" / "seconds.txt").write_text(start)
+    (folder / "reference" / "seconds.txt").write_text(reference)
+
+
+@pytest.fixture
+def families(tmp_path, monkeypatch):
+    """Three families on RDBENCH_TASKS_PATH (this machine: start 2 s, reference 0.5 s)."""
+    root = tmp_path / "families"
+    _family_folder(root, "timed", TIMED.format(cls="Timed", name="timed", noise=1.0), "2", "0.5")
+    _family_folder(root, "noisy", TIMED.format(cls="Noisy", name="noisy", noise=1.5), "2", "0.5")
+    _family_folder(root, "untimed", UNTIMED, "0", "1")
+    monkeypatch.setenv("RDBENCH_TASKS_PATH", str(root))
+    monkeypatch.setenv("RDBENCH_CACHE", str(tmp_path / "cache"))
+    return root
+
+
+def _timed():
+    return load_families(["timed"])[0]
+
+
+def test_shipped_anchors_until_calibrated(families):
+    family = _timed()
+    normalization = family.variants()[0].normalization
+    assert (normalization.start, normalization.reference) == (4.0, 1.0)
+    assert normalization.anchors == "shipped"
+    # on this "faster machine" the shipped anchors score the reference 1.5, the start 0.5
+    variant = family.variants()[0]
+    assert score_solution(family, variant, "reference").normalized == pytest.approx(1.5)
+    assert score_solution(family, variant, "starting").normalized == pytest.approx(0.5)
+
+
+def test_calibration_measures_both_solutions_and_scores_use_it(families):
+    messages: list[str] = []
+    calibration = calibrate(_timed(), repeats=3, progress=messages.append)
+    assert (calibration.start, calibration.reference) == (2.0, 0.5)
+    assert calibration.start_runs == [2.0, 2.0, 2.0]
+    assert calibration.machine == machine_fingerprint()
+    assert any("reference solution (3/3)" in m for m in messages)
+
+    family = _timed()  # a new run loads the stored calibration
+    variant = family.variants()[0]
+    assert (variant.normalization.start, variant.normalization.reference) == (2.0, 0.5)
+    assert variant.normalization.transform == "log" and variant.normalization.direction == "lower"
+    assert variant.normalization.anchors.startswith("calibrated on this machine at ")
+    assert variant.normalization.as_dict()["anchors"] == variant.normalization.anchors
+    assert score_solution(family, variant, "reference").normalized == pytest.approx(1.0)
+    assert score_solution(family, variant, "starting").normalized == pytest.approx(0.0)
+
+
+def test_a_changed_family_or_another_machine_makes_it_stale(families):
+    calibrate(_timed(), repeats=1)
+    assert load_calibration(_timed()) is not None
+    path = calibration_path(_timed())
+
+    data = json.loads(path.read_text())
+    data["machine"]["cpu_model"] = "some other CPU"
+    path.write_text(json.dumps(data))
+    assert load_calibration(_timed()) is None
+    assert _timed().variants()[0].normalization.anchors == "shipped"
+
+    calibrate(_timed(), repeats=1)
+    (families / "timed" / "reference" / "seconds.txt").write_text("0.4")  # a new reference
+    assert load_calibration(_timed()) is None
+    assert _timed().variants()[0].normalization.start == 4.0
+
+
+def test_a_corrupt_calibration_file_is_a_clear_error(families):
+    path = calibration_path(_timed())
+    path.write_text("{not json")
+    with pytest.raises(UserError, match=r"unreadable .*rdbench calibrate timed"):
+        _timed().variants()
+    path.write_text(json.dumps({"format": 1, "family": "timed"}))
+    with pytest.raises(UserError, match="unreadable"):
+        load_calibration(_timed())
+
+
+def test_noisy_timings_store_nothing_and_keep_the_old_calibration(families):
+    noisy = load_families(["noisy"])[0]
+    with pytest.raises(UserError, match="too busy"):
+        calibrate(noisy, repeats=2)
+    assert not calibration_path(noisy).exists()
+    # one run per solution cannot show noise; a later noisy attempt keeps that calibration
+    calibrate(noisy, repeats=1)
+    before = calibration_path(noisy).read_text()
+    with pytest.raises(UserError, match="too busy"):
+        calibrate(noisy, repeats=3)
+    assert calibration_path(noisy).read_text() == before
+
+
+def test_untimed_families_are_not_calibrated(families):
+    untimed = load_families(["untimed"])[0]
+    with pytest.raises(UserError, match="does not time solutions"):
+        calibrate(untimed)
+    assert untimed.variants()[0].normalization.anchors == "shipped"
+
+
+def test_remove_goes_back_to_the_shipped_anchors(families):
+    family = _timed()
+    calibrate(family, repeats=1)
+    assert family.active_normalization().start == 2.0
+    assert remove_calibration(family) is True
+    assert family.active_normalization().start == 4.0
+    assert remove_calibration(family) is False
+
+
+def _cli(*args: str, env_extra: dict[str, str]) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "rdbench.cli", *args], check=False,
+                          capture_output=True, text=True, timeout=120,
+                          env={**os.environ, **env_extra})
+
+
+def test_cli_calibrate_show_check_and_remove(families, tmp_path):
+    env = {"RDBENCH_TASKS_PATH": str(families), "RDBENCH_CACHE": str(tmp_path / "cache"),
+           "COLUMNS": "200"}
+    # check on the shipped anchors fails on this "other machine", and says what to do
+    proc = _cli("check", "timed", env_extra=env)
+    assert proc.returncode == 1
+    assert "run `rdbench calibrate`" in proc.stderr
+
+    out = tmp_path / "anchors.json"
+    proc = _cli("calibrate", "timed", "--repeats", "2", "--json", str(out), env_extra=env)
+    assert proc.returncode == 0, proc.stderr
+    assert "this machine" in proc.stdout
+    (row,) = json.loads(out.read_text())
+    assert (row["start"], row["reference"], row["shipped_start"]) == (2.0, 0.5, 4.0)
+    assert row["shipped_would_score_reference"] == pytest.approx(1.5)
+
+    proc = _cli("check", "timed", env_extra=env)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "anchors: calibrated on this machine" in proc.stderr
+
+    proc = _cli("calibrate", "--remove", env_extra=env)
+    assert proc.returncode == 0 and "calibration removed" in proc.stderr
+    proc = _cli("calibrate", "--show", "timed", env_extra=env)
+    assert proc.returncode == 0 and "shipped" in proc.stdout
+
+
+def test_cli_calibrate_errors_are_one_line(families, tmp_path):
+    env = {"RDBENCH_TASKS_PATH": str(families), "RDBENCH_CACHE": str(tmp_path / "cache")}
+    proc = _cli("calibrate", "untimed", env_extra=env)
+    assert proc.returncode == 2
+    assert proc.stderr.strip().count("\n") == 0 and "does not time solutions" in proc.stderr
+    proc = _cli("calibrate", "noisy", "--repeats", "2", env_extra=env)
+    assert proc.returncode == 2 and "too busy" in proc.stderr and "Traceback" not in proc.stderr
+    proc = _cli("calibrate", "--repeats", "0", env_extra=env)
+    assert proc.returncode == 2
