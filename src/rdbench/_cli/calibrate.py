@@ -50,8 +50,8 @@ def calibrate(families: tuple[str, ...], repeats: int, show: bool, remove: bool,
     measured on their reference machine (2 cores of the dev VM). On other hardware those
     constants put the starting solution off 0 and the reference off 1; after calibrating,
     scores on this machine use the times measured here, so 0 and 1 keep their meaning.
-    Run it once per machine when the machine is quiet (about 1 minute for
-    optimize_kernel, 11 for optimize_training with 3 repeats). Calibrations are stored in
+    Run it once per machine when the machine is quiet (about 20 seconds
+    for optimize_kernel, 11 minutes for optimize_training with 3 repeats). Calibrations are stored in
     the cache (RDBENCH_CACHE, default ~/.cache/rdbench) and ignored once the family's
     files or the machine change.
 
@@ -85,7 +85,7 @@ def calibrate(families: tuple[str, ...], repeats: int, show: bool, remove: bool,
     for row in rows:
         would = row["shipped_would_score_reference"]
         measured = row["calibration"]["measured_at"] if row["calibration"] else None
-        anchors = "shipped" if measured is None else f"this machine, {measured}"
+        anchors = "shipped" if measured is None else f"here, {measured[:16].replace('T', ' ')}"
         table.add_row(row["family"], anchors,
                       f"{row['start']:.4g}", f"{row['reference']:.4g}",
                       f"{row['shipped_start']:.4g} / {row['shipped_reference']:.4g}",
@@ -98,8 +98,8 @@ def calibrate(families: tuple[str, ...], repeats: int, show: bool, remove: bool,
 def _anchor_row(family: TaskFamily) -> dict:
     shipped = family.normalization
     assert shipped is not None  # the loader rejects a family without one
-    calibration = load_calibration(family)
-    active = calibration.normalization(shipped) if calibration else shipped
+    active = family.active_normalization()  # looks the calibration up (and warns) once
+    calibration = None if active.anchors == "shipped" else load_calibration(family)
     return {
         "family": family.name,
         "start": active.start,

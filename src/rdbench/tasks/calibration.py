@@ -114,11 +114,12 @@ def _cpu_quota() -> float | None:
 
 
 def family_digest(family: TaskFamily) -> str:
-    """Return a digest of every file of the family's folder (a changed solution, scorer or
-    hidden parameter makes an older calibration stale)."""
+    """Return a digest of the family's files that can change a timing: everything in its
+    folder but documentation (`*.md`) and bytecode caches. A changed solution, scorer or
+    hidden parameter makes an older calibration stale; an edited README does not."""
     digest = hashlib.sha256()
     for path in sorted(family.root.rglob("*")):
-        if not path.is_file() or "__pycache__" in path.parts:
+        if not path.is_file() or "__pycache__" in path.parts or path.suffix == ".md":
             continue
         digest.update(str(path.relative_to(family.root)).encode() + b"\0")
         digest.update(hashlib.sha256(path.read_bytes()).digest())
