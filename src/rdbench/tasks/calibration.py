@@ -135,11 +135,10 @@ def load_calibration(family: TaskFamily) -> Calibration | None:
     """Return the family's calibration if one was measured on this machine for these files.
 
     Returns:
-        The calibration, or None when there is none or it is stale (another machine, or
-        the family's files changed since); a stale one is logged once per call.
-
-    Raises:
-        UserError: the calibration file exists but cannot be read (says how to fix it).
+        The calibration, or None when there is none, it is stale (another machine, or the
+        family's files changed since) or it cannot be read; the last two are logged as a
+        warning saying how to fix them. Scores then use the shipped anchors, and say so in
+        their normalization's `anchors` field.
     """
     path = calibration_path(family)
     if not path.exists():
@@ -152,10 +151,11 @@ def load_calibration(family: TaskFamily) -> Calibration | None:
         if not (calibration.start > 0 and calibration.reference > 0):
             raise ValueError("anchors must be positive numbers")
     except (OSError, ValueError, TypeError) as ex:
-        raise UserError(
-            f"calibration file {path} is unreadable ({ex}): delete it, or re-run "
-            f"`rdbench calibrate {family.name}`"
-        ) from ex
+        # not an error that stops everything: `rdbench calibrate` must still be able to
+        # replace it, and `rdbench tasks` to list the family
+        logger.warning("ignoring %s: it is unreadable (%s); re-run `rdbench calibrate %s` "
+                       "or delete it", path, ex, family.name)
+        return None
     if calibration.family_digest != family_digest(family):
         logger.warning("ignoring %s: the family's files changed since it was measured; "
                        "re-run `rdbench calibrate %s`", path, family.name)

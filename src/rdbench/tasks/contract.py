@@ -216,7 +216,6 @@ class TaskFamily:
 
         Raises:
             FamilyError: the family sets no normalization.
-            UserError: a calibration file exists but cannot be read.
         """
         if self.normalization is None:
             raise FamilyError(f"family {self.name}: family.py sets no normalization")
