@@ -50,10 +50,10 @@ def calibrate(families: tuple[str, ...], repeats: int, show: bool, remove: bool,
     measured on their reference machine (2 cores of the dev VM). On other hardware those
     constants put the starting solution off 0 and the reference off 1; after calibrating,
     scores on this machine use the times measured here, so 0 and 1 keep their meaning.
-    Run it once per machine when the machine is quiet (about 20 seconds
-    for optimize_kernel, 11 minutes for optimize_training with 3 repeats). Calibrations are stored in
-    the cache (RDBENCH_CACHE, default ~/.cache/rdbench) and ignored once the family's
-    files or the machine change.
+    Run it once per machine when the machine is quiet (about 20 seconds for
+    optimize_kernel, 11 minutes for optimize_training with 3 repeats). Calibrations are
+    stored in the cache (RDBENCH_CACHE, default ~/.cache/rdbench) and ignored once the
+    family's files (other than documentation) or the machine change.
 
     FAMILIES: default all timing-sensitive families.
     """
@@ -68,8 +68,8 @@ def calibrate(families: tuple[str, ...], repeats: int, show: bool, remove: bool,
     if remove:
         for family in selected:
             gone = remove_calibration(family)
-            console.print(f"{family.name}: " + ("calibration removed; shipped anchors in use"
-                                                if gone else "no calibration; shipped anchors in use"))
+            what = "calibration removed" if gone else "no calibration"
+            console.print(f"{family.name}: {what}; shipped anchors in use")
         return
     if not show:
         for family in selected:
