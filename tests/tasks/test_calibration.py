@@ -218,3 +218,35 @@ def test_cli_calibrate_errors_are_one_line(families, tmp_path):
     assert proc.returncode == 2 and "too busy" in proc.stderr and "Traceback" not in proc.stderr
     proc = _cli("calibrate", "--repeats", "0", env_extra=env)
     assert proc.returncode == 2
+
+
+def test_cpu_quota_is_the_smallest_on_the_way_up(tmp_path):
+    from rdbench.tasks.calibration import _cpu_quota, _own_cgroup_folders
+
+    # cgroup v2: /sys/fs/cgroup/job/step, 1.5 cores at "job", unlimited at "step"
+    v2 = tmp_path / "v2"
+    (v2 / "job" / "step").mkdir(parents=True)
+    (v2 / "cpu.max").write_text("max 100000\n")
+    (v2 / "job" / "cpu.max").write_text("150000 100000\n")
+    (v2 / "job" / "step" / "cpu.max").write_text("max 100000\n")
+    proc = tmp_path / "cgroup-v2"
+    proc.write_text("0::/job/step\n")
+    folders = _own_cgroup_folders(v2, proc)
+    assert folders == [v2 / "job" / "step", v2 / "job", v2]
+    assert _cpu_quota(folders) == 1.5
+
+    # cgroup v1 (hybrid): the cpu controller's own hierarchy decides
+    v1 = tmp_path / "v1"
+    (v1 / "cpu" / "box").mkdir(parents=True)
+    (v1 / "cpu" / "cpu.cfs_quota_us").write_text("-1\n")
+    (v1 / "cpu" / "box" / "cpu.cfs_quota_us").write_text("200000\n")
+    (v1 / "cpu" / "box" / "cpu.cfs_period_us").write_text("100000\n")
+    proc = tmp_path / "cgroup-v1"
+    proc.write_text("4:memory:/elsewhere\n1:cpu:/box\n0::/\n")
+    folders = _own_cgroup_folders(v1, proc)
+    assert folders == [v1 / "cpu" / "box", v1 / "cpu"]
+    assert _cpu_quota(folders) == 2.0
+
+    # no quota anywhere, or no cgroup file at all
+    assert _cpu_quota([v1 / "cpu"]) is None
+    assert _own_cgroup_folders(v1, tmp_path / "absent") == []
