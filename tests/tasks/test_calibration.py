@@ -150,8 +150,12 @@ def test_a_corrupt_calibration_file_is_ignored_with_a_warning_and_replaced(famil
 
 def test_noisy_timings_store_nothing_and_keep_the_old_calibration(families):
     noisy = load_families(["noisy"])[0]
+    messages: list[str] = []
     with pytest.raises(UserError, match="too busy"):
-        calibrate(noisy, repeats=2)
+        calibrate(noisy, repeats=3, progress=messages.append)
+    # it stops at the second disagreeing run, without timing the rest
+    assert messages[-1].startswith("noisy: starting run 2")
+    assert not any("reference" in m for m in messages)
     assert not calibration_path(noisy).exists()
     # one run per solution cannot show noise; a later noisy attempt keeps that calibration
     calibrate(noisy, repeats=1)

@@ -245,6 +245,8 @@ def calibrate(
             say(f"{family.name}: {solution} run {i + 1}: raw {raw:.4g} "
                 f"({time.perf_counter() - started:.0f}s)")
             runs[solution].append(raw)
+            # fail fast (a timing family's runs take minutes), on the shipped scale for now
+            _require_agreement(family, solution, runs[solution], shipped)
     start = statistics.median(runs["starting"])
     reference = statistics.median(runs["reference"])
     try:
@@ -254,14 +256,7 @@ def calibrate(
         raise UserError(f"{family.name}: the measured anchors make no scale ({ex}): "
                         f"starting {runs['starting']}, reference {runs['reference']}") from ex
     for solution, values in runs.items():
-        normalized = [candidate(v) for v in values]
-        spread = max(normalized) - min(normalized)
-        if spread > MAX_SPREAD:
-            raise UserError(
-                f"{family.name}: the {solution} solution's timings {values} differ by "
-                f"{spread:.3f} of the normalized scale (at most {MAX_SPREAD}): the machine "
-                f"is too busy (load {os.getloadavg()[0]:.1f}); calibrate when it is quiet"
-            )
+        _require_agreement(family, solution, values, candidate)
     calibration = Calibration(
         family=family.name,
         start=start,
@@ -276,6 +271,20 @@ def calibrate(
     _write_atomically(calibration_path(family), json.dumps(asdict(calibration), indent=2))
     family.forget_calibration()
     return calibration
+
+
+def _require_agreement(
+    family: TaskFamily, solution: str, values: list[float], scale: Normalization
+) -> None:
+    """Raise UserError when `values` spread over more than MAX_SPREAD on `scale`."""
+    normalized = [scale(v) for v in values]
+    spread = max(normalized) - min(normalized)
+    if spread > MAX_SPREAD:
+        raise UserError(
+            f"{family.name}: the {solution} solution's timings {[round(v, 4) for v in values]} "
+            f"differ by {spread:.3f} of the normalized scale (at most {MAX_SPREAD}): the "
+            f"machine is too busy (load {os.getloadavg()[0]:.1f}); calibrate when it is quiet"
+        )
 
 
 def remove_calibration(family: TaskFamily) -> bool:
