@@ -163,6 +163,10 @@ def test_noisy_timings_store_nothing_and_keep_the_old_calibration(families):
     with pytest.raises(UserError, match="too busy"):
         calibrate(noisy, repeats=3)
     assert calibration_path(noisy).read_text() == before
+    # a looser limit, asked for, accepts the noise (the anchor is the median)
+    assert calibrate(noisy, repeats=3, max_spread=0.5).start in (2.0, 3.0)
+    with pytest.raises(UserError, match="max-spread"):
+        calibrate(noisy, max_spread=0)
 
 
 def test_untimed_families_are_not_calibrated(families):

@@ -15,6 +15,7 @@ from rdbench.tasks.calibration import (
     calibrate as run_calibration,
 )
 from rdbench.tasks.calibration import (
+    MAX_SPREAD,
     calibration_path,
     load_calibration,
     remove_calibration,
@@ -38,12 +39,15 @@ def _timing_families(names: tuple[str, ...]) -> list[TaskFamily]:
 @click.argument("families", nargs=-1)
 @click.option("--repeats", default=3, show_default=True,
               help="Scorings of each solution; the anchor is their median.")
+@click.option("--max-spread", default=MAX_SPREAD, show_default=True,
+              help="Refuse to store anchors when repeated timings of a solution differ by more "
+                   "than this fraction of the normalized scale (a busy machine).")
 @click.option("--show", is_flag=True, help="Only show the anchors in use; measure nothing.")
 @click.option("--remove", is_flag=True, help="Delete the calibration: back to the shipped anchors.")
 @click.option("--json", "json_out", type=click.Path(dir_okay=False, path_type=Path),
               help="Also write the anchors in use as JSON to this file.")
-def calibrate(families: tuple[str, ...], repeats: int, show: bool, remove: bool,
-              json_out: Path | None) -> None:
+def calibrate(families: tuple[str, ...], repeats: int, max_spread: float, show: bool,
+              remove: bool, json_out: Path | None) -> None:
     """Time the starting and reference solutions of timing-sensitive families here.
 
     Families that score wall time (optimize_kernel, optimize_training) ship anchors
@@ -74,7 +78,7 @@ def calibrate(families: tuple[str, ...], repeats: int, show: bool, remove: bool,
     if not show:
         for family in selected:
             with console.status(f"{family.name}: calibrating...") as status:
-                run_calibration(family, repeats, progress=status.update)
+                run_calibration(family, repeats, progress=status.update, max_spread=max_spread)
             console.print(f"{family.name}: calibrated, stored in {calibration_path(family)}")
     rows = [_anchor_row(family) for family in selected]
     table = Table(title="rdbench calibrate: anchors in use on this machine",
