@@ -12,14 +12,14 @@ from rich.table import Table
 from rdbench.errors import UserError
 from rdbench.tasks import load_families
 from rdbench.tasks.calibration import (
-    calibrate as run_calibration,
-)
-from rdbench.tasks.calibration import (
     MAX_SPREAD,
     calibration_path,
     load_calibration,
     remove_calibration,
     shipped_score_of_reference,
+)
+from rdbench.tasks.calibration import (
+    calibrate as run_calibration,
 )
 from rdbench.tasks.contract import TaskFamily
 
