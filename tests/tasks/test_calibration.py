@@ -264,7 +264,7 @@ def test_cli_calibrate_errors_are_one_line(families, tmp_path):
 
 
 def test_cpu_quota_is_the_smallest_on_the_way_up(tmp_path):
-    from rdbench.tasks.calibration import _cpu_quota, _own_cgroup_folders
+    from rdbench.sandbox.cgroups import cpu_cgroup_folders, cpu_quota
 
     # cgroup v2: /sys/fs/cgroup/job/step, 1.5 cores at "job", unlimited at "step"
     v2 = tmp_path / "v2"
@@ -274,9 +274,9 @@ def test_cpu_quota_is_the_smallest_on_the_way_up(tmp_path):
     (v2 / "job" / "step" / "cpu.max").write_text("max 100000\n")
     proc = tmp_path / "cgroup-v2"
     proc.write_text("0::/job/step\n")
-    folders = _own_cgroup_folders(v2, proc)
+    folders = cpu_cgroup_folders(v2, proc)
     assert folders == [v2 / "job" / "step", v2 / "job", v2]
-    assert _cpu_quota(folders) == 1.5
+    assert cpu_quota(folders) == 1.5
 
     # cgroup v1 (hybrid): the cpu controller's own hierarchy decides
     v1 = tmp_path / "v1"
@@ -286,13 +286,13 @@ def test_cpu_quota_is_the_smallest_on_the_way_up(tmp_path):
     (v1 / "cpu" / "box" / "cpu.cfs_period_us").write_text("100000\n")
     proc = tmp_path / "cgroup-v1"
     proc.write_text("4:memory:/elsewhere\n1:cpu:/box\n0::/\n")
-    folders = _own_cgroup_folders(v1, proc)
+    folders = cpu_cgroup_folders(v1, proc)
     assert folders == [v1 / "cpu" / "box", v1 / "cpu"]
-    assert _cpu_quota(folders) == 2.0
+    assert cpu_quota(folders) == 2.0
 
     # no quota anywhere, or no cgroup file at all
-    assert _cpu_quota([v1 / "cpu"]) is None
-    assert _own_cgroup_folders(v1, tmp_path / "absent") == []
+    assert cpu_quota([v1 / "cpu"]) is None
+    assert cpu_cgroup_folders(v1, tmp_path / "absent") == []
 
 
 @pytest.mark.slow

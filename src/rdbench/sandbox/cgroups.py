@@ -23,6 +23,7 @@ from pathlib import Path
 from rdbench.errors import SandboxUnavailable
 
 CGROUP_ROOT = Path("/sys/fs/cgroup")
+PROC_SELF_CGROUP = Path("/proc/self/cgroup")
 _PARENT_NAME = "rdbench"
 _V1_CONTROLLERS = ("memory", "pids", "cpu")
 _FIX = "run as root, delegate a cgroup (set RDBENCH_CGROUP_PARENT), or set RDBENCH_CGROUP=none"
@@ -118,19 +119,69 @@ def _pids(path: Path) -> list[int]:
         return []
 
 
-def _own_cgroup(controller: str | None) -> str:
-    """Return this process's cgroup path for a v1 controller (or v2 when None)."""
+def _memberships(proc_cgroup: Path = PROC_SELF_CGROUP) -> list[tuple[list[str], str]]:
+    """Return (controllers, path) per hierarchy this process is in (no controllers: v2)."""
     try:
-        lines = Path("/proc/self/cgroup").read_text().splitlines()
+        lines = proc_cgroup.read_text().splitlines()
     except OSError:
-        return "/"
+        return []
+    found = []
     for line in lines:
         _, controllers, path = line.split(":", 2)
-        if controller is None and controllers == "":
-            return path
-        if controller is not None and controller in controllers.split(","):
+        found.append((controllers.split(",") if controllers else [], path))
+    return found
+
+
+def _own_cgroup(controller: str | None) -> str:
+    """Return this process's cgroup path for a v1 controller (or v2 when None)."""
+    for controllers, path in _memberships():
+        wanted = not controllers if controller is None else controller in controllers
+        if wanted:
             return path
     return "/"
+
+
+def cpu_cgroup_folders(
+    root: Path = CGROUP_ROOT, proc_cgroup: Path = PROC_SELF_CGROUP
+) -> list[Path]:
+    """Return the folders of this process's CPU cgroup and its ancestors, innermost first."""
+    memberships = _memberships(proc_cgroup)
+    v1_path = next((path for controllers, path in memberships if "cpu" in controllers), None)
+    v2_path = next((path for controllers, path in memberships if not controllers), None)
+    base: Path | None = None
+    if v1_path is not None:  # v1 (or hybrid): the cpu controller has a hierarchy of its own
+        base = next((root / name for name in ("cpu", "cpu,cpuacct", "cpuacct,cpu")
+                     if (root / name).is_dir()), None)
+        path = v1_path
+    elif v2_path is not None:
+        base, path = root, v2_path
+    if base is None:
+        return []
+    folder = base / path.lstrip("/")
+    return [f for f in (folder, *folder.parents) if f == base or base in f.parents]
+
+
+def cpu_quota(folders: list[Path] | None = None) -> float | None:
+    """Return this process's cgroup CPU quota in cores, None when unlimited.
+
+    The effective quota is the smallest one on the path from the process's own cgroup up to
+    the root (cgroup v2 `cpu.max`, or v1 `cpu.cfs_quota_us` / `cpu.cfs_period_us`);
+    `folders` defaults to `cpu_cgroup_folders()`.
+    """
+    quotas = []
+    for folder in cpu_cgroup_folders() if folders is None else folders:
+        try:
+            if (folder / "cpu.max").exists():
+                quota, period = (folder / "cpu.max").read_text().split()[:2]
+                if quota != "max":
+                    quotas.append(int(quota) / int(period))
+            elif (folder / "cpu.cfs_quota_us").exists():
+                quota_us = int((folder / "cpu.cfs_quota_us").read_text())
+                if quota_us > 0:
+                    quotas.append(quota_us / int((folder / "cpu.cfs_period_us").read_text()))
+        except (OSError, ValueError):
+            continue
+    return round(min(quotas), 3) if quotas else None
 
 
 def _v2_parent() -> Path | None:

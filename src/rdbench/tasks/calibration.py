@@ -87,6 +87,8 @@ def machine_fingerprint() -> dict[str, Any]:
                 break
     except OSError:
         pass
+    from rdbench.sandbox.cgroups import cpu_quota  # imported here: the sandbox loads pydantic
+
     try:
         torch_version = metadata.version("torch")
     except metadata.PackageNotFoundError:
@@ -94,62 +96,11 @@ def machine_fingerprint() -> dict[str, Any]:
     return {
         "cpu_model": cpu_model or platform.processor() or "unknown",
         "usable_cores": len(os.sched_getaffinity(0)),
-        "cpu_quota": _cpu_quota(),
+        "cpu_quota": cpu_quota(),
         "arch": platform.machine(),
         "python": platform.python_version(),
         "torch": torch_version,
     }
-
-
-def _cpu_quota(folders: list[Path] | None = None) -> float | None:
-    """Return this process's cgroup CPU quota in cores, None when unlimited.
-
-    The effective quota is the smallest one on the path from the process's own cgroup up to
-    the root (cgroup v2 `cpu.max`, or v1 `cpu.cfs_quota_us` / `cpu.cfs_period_us`).
-    """
-    quotas = []
-    for folder in _own_cgroup_folders() if folders is None else folders:
-        try:
-            if (folder / "cpu.max").exists():
-                quota, period = (folder / "cpu.max").read_text().split()[:2]
-                if quota != "max":
-                    quotas.append(int(quota) / int(period))
-            elif (folder / "cpu.cfs_quota_us").exists():
-                quota_us = int((folder / "cpu.cfs_quota_us").read_text())
-                if quota_us > 0:
-                    quotas.append(quota_us / int((folder / "cpu.cfs_period_us").read_text()))
-        except (OSError, ValueError):
-            continue
-    return round(min(quotas), 3) if quotas else None
-
-
-def _own_cgroup_folders(
-    root: Path = Path("/sys/fs/cgroup"), proc_cgroup: Path = Path("/proc/self/cgroup")
-) -> list[Path]:
-    """Return the folders of this process's CPU cgroup and its ancestors, innermost first."""
-    try:
-        lines = proc_cgroup.read_text().splitlines()
-    except OSError:
-        return []
-    v1_path = v2_path = None
-    for line in lines:
-        _, controllers, path = line.split(":", 2)
-        if "cpu" in controllers.split(","):
-            v1_path = path
-        elif controllers == "":
-            v2_path = path
-    base: Path | None = None
-    if v1_path is not None:  # v1 (or hybrid): the cpu controller has a hierarchy of its own
-        base = next((root / name for name in ("cpu", "cpu,cpuacct", "cpuacct,cpu")
-                     if (root / name).is_dir()), None)
-        path = v1_path
-    elif v2_path is not None:
-        base, path = root, v2_path
-    if base is None:
-        return []
-    folder = base / path.lstrip("/")
-    folders = [folder, *folder.parents]
-    return [f for f in folders if f == base or base in f.parents]
 
 
 def family_digest(family: TaskFamily) -> str:
