@@ -20,7 +20,6 @@ from rdbench.tasks.loader import family_dirs, load_family, load_families, select
 from rdbench.tasks.workspace import (
     ScoreResult,
     materialize,
-    score_raw_solution,
     score_solution,
     score_workspace,
     solution_files,
@@ -40,7 +39,6 @@ __all__ = [
     "load_family",
     "materialize",
     "remove_calibration",
-    "score_raw_solution",
     "score_solution",
     "score_workspace",
     "select_variants",

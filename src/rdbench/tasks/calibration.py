@@ -33,6 +33,7 @@ from typing import Any
 
 from rdbench.errors import UserError
 from rdbench.tasks.contract import Normalization, TaskFamily
+from rdbench.tasks.workspace import score_solution
 
 logger = logging.getLogger(__name__)
 
@@ -177,8 +178,6 @@ def calibrate(
             score, or repeated timings differ by more than `max_spread` of the normalized
             scale (the machine is too busy to calibrate on).
     """
-    from rdbench.tasks.workspace import score_raw_solution
-
     if not family.timing_sensitive:
         raise UserError(f"family {family.name} does not time solutions: there is nothing "
                         "to calibrate (its anchors do not depend on the machine)")
@@ -190,7 +189,6 @@ def calibrate(
     if shipped is None:
         raise UserError(f"family {family.name} sets no normalization")
     say = progress or (lambda message: None)
-    family.prepare()
     load = os.getloadavg()[0]
     runs: dict[str, list[float]] = {}
     for solution in ("starting", "reference"):
@@ -198,7 +196,12 @@ def calibrate(
         for i in range(repeats):
             say(f"{family.name}: timing the {solution} solution ({i + 1}/{repeats})")
             started = time.perf_counter()
-            raw = score_raw_solution(family, solution)
+            # scored as an agent's submission is (same scorer, one timing at a time)
+            result = score_solution(family, family.variants()[0], solution)
+            if not result.valid or result.raw is None:
+                raise UserError(f"{family.name}: the {solution} solution does not score: "
+                                f"{result.message}")
+            raw = result.raw
             say(f"{family.name}: {solution} run {i + 1}: raw {raw:.4g} "
                 f"({time.perf_counter() - started:.0f}s)")
             runs[solution].append(raw)

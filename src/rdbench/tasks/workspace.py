@@ -98,7 +98,11 @@ def score_workspace(family: TaskFamily, variant: TaskVariant, workspace: Path) -
     """
     family.prepare()
     try:
-        raw = _call_scorer(family, workspace, variant)
+        if family.timing_sensitive:
+            with _TIMING_LOCK:
+                raw = family.score(workspace, variant)
+        else:
+            raw = family.score(workspace, variant)
     except InvalidSubmission as ex:
         return ScoreResult(None, None, False, f"invalid submission: {ex}")
     except UserError:
@@ -118,33 +122,3 @@ def score_solution(family: TaskFamily, variant: TaskVariant, solution: Solution)
     with tempfile.TemporaryDirectory(prefix=f"rdbench-{family.name}-") as tmp:
         workspace = materialize(family, Path(tmp) / "workspace", solution)
         return score_workspace(family, variant, workspace)
-
-
-def score_raw_solution(family: TaskFamily, solution: Solution) -> float:
-    """Return the raw score of the family's starting or reference solution (main variant).
-
-    Scored like an agent's submission (same scorer, one timed scoring at a time), without
-    normalizing: this is what `rdbench calibrate` measures.
-
-    Raises:
-        UserError: the solution does not score (a broken family or environment).
-    """
-    variant = family.variants()[0]
-    with tempfile.TemporaryDirectory(prefix=f"rdbench-{family.name}-") as tmp:
-        workspace = materialize(family, Path(tmp) / "workspace", solution)
-        family.prepare()
-        try:
-            raw = float(_call_scorer(family, workspace, variant))
-        except InvalidSubmission as ex:
-            raise UserError(f"{family.name}: the {solution} solution does not score: {ex}") from ex
-    if not math.isfinite(raw):
-        raise UserError(f"{family.name}: the {solution} solution scored {raw}")
-    return raw
-
-
-def _call_scorer(family: TaskFamily, workspace: Path, variant: TaskVariant) -> float:
-    # timed scorings run one at a time in a process: two at once would slow each other
-    if family.timing_sensitive:
-        with _TIMING_LOCK:
-            return family.score(workspace, variant)
-    return family.score(workspace, variant)
