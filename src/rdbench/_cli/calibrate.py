@@ -14,7 +14,6 @@ from rdbench.tasks import load_families
 from rdbench.tasks.calibration import (
     MAX_SPREAD,
     calibration_path,
-    load_calibration,
     remove_calibration,
     shipped_score_of_reference,
 )
@@ -102,8 +101,8 @@ def calibrate(families: tuple[str, ...], repeats: int, max_spread: float, show: 
 def _anchor_row(family: TaskFamily) -> dict:
     shipped = family.normalization
     assert shipped is not None  # the loader rejects a family without one
-    active = family.active_normalization()  # looks the calibration up (and warns) once
-    calibration = None if active.anchors == "shipped" else load_calibration(family)
+    calibration = family.calibration()
+    active = family.active_normalization()
     return {
         "family": family.name,
         "start": active.start,

@@ -19,9 +19,12 @@ import math
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, ClassVar, Literal
+from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 from rdbench.errors import FamilyError
+
+if TYPE_CHECKING:
+    from rdbench.tasks.calibration import Calibration
 
 Transform = Literal["linear", "log"]
 Direction = Literal["higher", "lower"]
@@ -154,7 +157,8 @@ class TaskFamily:
 
     def __init__(self, root: Path) -> None:
         self.root = root
-        self._calibrated: Normalization | None | bool = False  # False: not looked up yet
+        self._calibration: Calibration | None = None
+        self._calibration_looked_up = False
 
     # -- folders ---------------------------------------------------------------------------
     @property
@@ -207,32 +211,36 @@ class TaskFamily:
             )
         ]
 
-    def active_normalization(self) -> Normalization:
-        """Return the normalization scores use on this machine.
+    def calibration(self) -> Calibration | None:
+        """Return this machine's calibration of a timing-sensitive family (`rdbench calibrate`),
+        or None: not timing-sensitive, never calibrated here, or stale. Looked up once per
+        family object, so one run never mixes two scales."""
+        if not self.timing_sensitive:
+            return None
+        if not getattr(self, "_calibration_looked_up", False):
+            from rdbench.tasks.calibration import load_calibration
 
-        The shipped `normalization`, except for a timing-sensitive family calibrated on this
-        machine (`rdbench calibrate`): then its anchors are the times measured here. Looked
-        up once per family object, so one run never mixes two scales.
+            self._calibration = load_calibration(self)
+            self._calibration_looked_up = True
+        return self._calibration
+
+    def active_normalization(self) -> Normalization:
+        """Return the normalization scores use on this machine: the shipped `normalization`,
+        with the anchors measured here when the family is calibrated (see `calibration()`).
 
         Raises:
             FamilyError: the family sets no normalization.
         """
         if self.normalization is None:
             raise FamilyError(f"family {self.name}: family.py sets no normalization")
-        if not self.timing_sensitive:
-            return self.normalization
-        if getattr(self, "_calibrated", False) is False:
-            from rdbench.tasks.calibration import load_calibration
-
-            calibration = load_calibration(self)
-            self._calibrated = (
-                None if calibration is None else calibration.normalization(self.normalization)
-            )
-        return self._calibrated or self.normalization  # type: ignore[return-value]
+        calibration = self.calibration()
+        return self.normalization if calibration is None else calibration.normalization(
+            self.normalization
+        )
 
     def forget_calibration(self) -> None:
-        """Look the machine calibration up again on the next `active_normalization()`."""
-        self._calibrated = False
+        """Look the machine calibration up again on the next `calibration()`."""
+        self._calibration_looked_up = False
 
     def prepare(self) -> None:
         """Build whatever the scorer needs (hidden data, cached weights). Idempotent.
