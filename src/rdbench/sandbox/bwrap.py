@@ -493,14 +493,8 @@ class _Connection:
         while b"\n" not in self._buf:
             if len(self._buf) > _MAX_REPLY:
                 return None
-            try:
-                chunk = self.sock.recv(65536)
-            except BlockingIOError:
-                await anyio.wait_readable(self.sock)
-                continue
-            except OSError:
-                return None
-            if not chunk:
+            chunk = await self._recv(65536)
+            if chunk is None:
                 return None
             self._buf += chunk
         line, _, self._buf = self._buf.partition(b"\n")
@@ -514,20 +508,27 @@ class _Connection:
         """Return the next `n` raw bytes, or None when the supervisor went away first."""
         chunks, have = [self._buf], len(self._buf)
         while have < n:
-            try:
-                chunk = self.sock.recv(max(n - have, 65536))
-            except BlockingIOError:
-                await anyio.wait_readable(self.sock)
-                continue
-            except OSError:
-                return None
-            if not chunk:
+            chunk = await self._recv(max(n - have, 65536))
+            if chunk is None:
                 return None
             chunks.append(chunk)
             have += len(chunk)
         data = b"".join(chunks)
         self._buf = data[n:]
         return data[:n]
+
+    async def _recv(self, size: int) -> bytes | None:
+        """Return the next bytes received (at most `size`, waiting for some), or None when
+        the supervisor closed the connection or it broke."""
+        while True:
+            try:
+                chunk = self.sock.recv(size)
+            except BlockingIOError:
+                await anyio.wait_readable(self.sock)
+                continue
+            except OSError:
+                return None
+            return chunk or None
 
     def send_kill(self) -> None:
         """Ask the supervisor to kill the request's whole process tree."""
