@@ -13,6 +13,7 @@ import pandas as pd
 from rdbench.report import figures
 from rdbench.report._style import agent_colors, figure_to_svg, format_minutes
 from rdbench.report.tables import (
+    FAMILY_TABLE_COLUMNS,
     attempt_list,
     family_table,
     horizon_table,
@@ -346,16 +347,7 @@ def tables_section(attempts) -> Section:
         table_html(
             family_table(attempts),
             css_class="data",
-            numeric_columns=(
-                "tasks",
-                "attempts",
-                "agents",
-                "mean score",
-                "best score",
-                "human runs",
-                "human mean",
-                "human time",
-            ),
+            numeric_columns=FAMILY_TABLE_COLUMNS[1:],
         )
     )
     limit = 2000

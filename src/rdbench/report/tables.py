@@ -17,6 +17,7 @@ import pandas as pd
 from rdbench.report._style import format_minutes
 
 __all__ = [
+    "FAMILY_TABLE_COLUMNS",
     "family_table",
     "horizon_table",
     "attempt_list",
@@ -30,6 +31,20 @@ LOG_SUFFIXES = (".eval", ".json")
 
 def _fmt_score(value: float) -> str:
     return "–" if value is None or not np.isfinite(value) else f"{value:.2f}"
+
+
+#: The columns of :func:`family_table`; all but "family" are right-aligned numbers.
+FAMILY_TABLE_COLUMNS = (
+    "family",
+    "tasks",
+    "attempts",
+    "agents",
+    "mean score",
+    "best score",
+    "human runs",
+    "human mean",
+    "human time",
+)
 
 
 def family_table(attempts: pd.DataFrame) -> pd.DataFrame:
@@ -46,19 +61,8 @@ def family_table(attempts: pd.DataFrame) -> pd.DataFrame:
         (formatted text), sorted by family.
         Empty input gives an empty frame with these columns.
     """
-    cols = [
-        "family",
-        "tasks",
-        "attempts",
-        "agents",
-        "mean score",
-        "best score",
-        "human runs",
-        "human mean",
-        "human time",
-    ]
     if attempts.empty:
-        return pd.DataFrame(columns=cols)
+        return pd.DataFrame(columns=list(FAMILY_TABLE_COLUMNS))
     rows = []
     for family, g in attempts.groupby("task_family", sort=True):
         humans = g[g["is_human"].astype(bool)]
@@ -86,7 +90,7 @@ def family_table(attempts: pd.DataFrame) -> pd.DataFrame:
                 "human time": human_time,
             }
         )
-    return pd.DataFrame(rows, columns=cols)
+    return pd.DataFrame(rows, columns=list(FAMILY_TABLE_COLUMNS))
 
 
 def horizon_table(horizons: pd.DataFrame) -> pd.DataFrame:
