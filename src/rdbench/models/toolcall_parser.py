@@ -108,8 +108,15 @@ def _balanced_spans(text: str) -> Iterable[tuple[int, int]]:
         i = end
 
 
-def _match_close(text: str, start: int) -> int | None:
-    pairs = {"{": "}", "[": "]"}
+_JSON_BRACKETS = {"{": "}", "[": "]"}
+
+
+def _match_close(text: str, start: int, pairs: dict[str, str] = _JSON_BRACKETS) -> int | None:
+    """Return the index just past the bracket that closes the one at `start`, or None.
+
+    Only the brackets in `pairs` count, and none inside quoted strings; a closer of the wrong
+    kind ends the match (None)."""
+    closers = set(pairs.values())
     stack = [pairs[text[start]]]
     quote: str | None = None
     i = start + 1
@@ -125,7 +132,7 @@ def _match_close(text: str, start: int) -> int | None:
             quote = ch
         elif ch in pairs:
             stack.append(pairs[ch])
-        elif ch in "}]":
+        elif ch in closers:
             if not stack or ch != stack[-1]:
                 return None
             stack.pop()
@@ -231,7 +238,7 @@ def _python_style_calls(
         name = match.group(1)
         if name not in schemas:
             continue
-        close = _match_paren(text, match.end() - 1)
+        close = _match_close(text, match.end() - 1, {"(": ")"})
         if close is None:
             continue
         source = text[match.start() : close]
@@ -250,25 +257,3 @@ def _python_style_calls(
         for param, value in zip(params, args):
             kwargs.setdefault(param, value)
         yield match.start(), close, name, _fit_arguments(kwargs, schemas[name]) if kwargs else {}
-
-
-def _match_paren(text: str, start: int) -> int | None:
-    depth, quote, i = 0, None, start
-    while i < len(text):
-        ch = text[i]
-        if quote:
-            if ch == "\\":
-                i += 2
-                continue
-            if ch == quote:
-                quote = None
-        elif ch in "\"'":
-            quote = ch
-        elif ch == "(":
-            depth += 1
-        elif ch == ")":
-            depth -= 1
-            if depth == 0:
-                return i + 1
-        i += 1
-    return None
