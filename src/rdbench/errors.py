@@ -22,3 +22,12 @@ class SandboxUnavailable(UserError):
 
 class RecordsError(UserError):
     """A log or runs file cannot be read: the message names the file (and line)."""
+
+
+class TimingUnreliable(Exception):
+    """A timing scorer could not trust its own measurement (the machine is too busy).
+
+    Raised by a timing-sensitive family's `score` instead of returning a number; the
+    message says why, e.g. "timing unreliable: yardstick spread 31%". Not the agent's
+    fault and not a user error: callers record it as such and suggest a quieter machine.
+    """

@@ -129,6 +129,18 @@ def _has_controlling_tty() -> bool:
     return True
 
 
+def _detach_options(has_tty: bool) -> dict[str, object]:
+    """Return the Popen options that put the sandbox in its own process group.
+
+    With a controlling terminal the child also gets its own session (`setsid`), which
+    detaches it from the terminal; `process_group` must then stay unset, since a session
+    leader cannot `setpgid` and Popen would fail with EPERM.
+    """
+    if has_tty:
+        return {"start_new_session": True}
+    return {"process_group": 0}
+
+
 def _data_fd(content: bytes) -> int:
     """Return the read end of a pipe already holding `content` (for bwrap --*-data)."""
     r, w = os.pipe()
@@ -248,9 +260,10 @@ class BwrapSandbox:
                     pass_fds=(info_w, block_r, listen_fd, *data_fds),
                     # detach from the harness's controlling terminal, if it has one (a
                     # sandboxed /dev/tty must not reach it: TIOCSTI); setsid() is skipped
-                    # otherwise because it costs ~7 ms where sched autogroup is on
-                    start_new_session=_has_controlling_tty(),
-                    process_group=0,
+                    # otherwise because it costs ~7 ms where sched autogroup is on.
+                    # setsid() already makes a new process group, and a session leader
+                    # may not call setpgid() (EPERM), so only one of the two is asked for.
+                    **_detach_options(_has_controlling_tty()),
                     cwd="/",
                 )
             except OSError as ex:

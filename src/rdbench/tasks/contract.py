@@ -93,6 +93,19 @@ class Normalization:
 
 
 @dataclass(frozen=True)
+class ScoreResult:
+    """A raw score with the measurements behind it, for `TaskFamily.score` to return.
+
+    A family may return a plain float; it returns a ScoreResult when the log should keep
+    more than the raw score, e.g. a timing family's raw seconds beside the ratio it scores.
+    `details` must be JSON-ready and must not carry hidden data: it is stored in the log.
+    """
+
+    raw: float
+    details: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
 class Resources:
     """What one attempt needs; the sandbox enforces memory, processes, disk and CPU."""
 
@@ -119,6 +132,10 @@ class TaskVariant:
     human_minutes: float
     time_limit_s: int
     params: dict[str, Any] = field(default_factory=dict)
+    #: Where `human_minutes` comes from: "estimate" (rationale in the README) or "baseline".
+    human_minutes_source: str = "estimate"
+    #: The normalized score at or above which an attempt counts as a success.
+    success_threshold: float = 1.0
 
     @property
     def task_id(self) -> str:
@@ -141,6 +158,11 @@ class TaskFamily:
     summary: ClassVar[str] = ""
     #: Expert time estimate for the main variant, in minutes.
     human_minutes: ClassVar[float] = 0.0
+    #: Where `human_minutes` comes from: "estimate" (one-line rationale in the README) or
+    #: "baseline" (the geometric mean of successful human baselines' working times).
+    human_minutes_source: ClassVar[str] = "estimate"
+    #: The normalized score that counts as success (binary tasks: 1.0 = solved).
+    success_threshold: ClassVar[float] = 1.0
     #: Default working-time budget of one attempt, in seconds.
     time_limit_s: ClassVar[int] = 8 * 3600
     resources: ClassVar[Resources] = Resources()
@@ -208,6 +230,8 @@ class TaskFamily:
                 normalization=self.active_normalization(),
                 human_minutes=self.human_minutes,
                 time_limit_s=self.time_limit_s,
+                human_minutes_source=self.human_minutes_source,
+                success_threshold=self.success_threshold,
             )
         ]
 

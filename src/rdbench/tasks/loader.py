@@ -12,14 +12,17 @@ from rdbench.errors import FamilyError, UserError
 from rdbench.tasks.contract import TaskFamily, TaskVariant
 
 #: Folders that hold one family each: the built-in ones, then RDBENCH_TASKS_PATH (os.pathsep-separated).
-BUILTIN_FAMILIES_DIR = Path(__file__).parent
+#: New families live in the `rdbench.families` package; the first five still sit beside the
+#: harness in `rdbench.tasks` until they move.
+BUILTIN_FAMILIES_DIRS = (Path(__file__).parent.parent / "families", Path(__file__).parent)
+BUILTIN_FAMILIES_DIR = BUILTIN_FAMILIES_DIRS[1]
 REQUIRED_DIRS = ("workspace", "starting", "reference")
 
 
 def family_search_path() -> list[Path]:
     """Return the directories searched for family folders, built-ins first."""
     extra = [Path(p) for p in os.environ.get("RDBENCH_TASKS_PATH", "").split(os.pathsep) if p]
-    return [BUILTIN_FAMILIES_DIR, *extra]
+    return [*BUILTIN_FAMILIES_DIRS, *extra]
 
 
 def family_dirs() -> dict[str, Path]:

@@ -1,0 +1,6 @@
+"""Task families: content, kept apart from the harness (`rdbench.tasks`).
+
+Each sub-folder with a `family.py` is one family (see `rdbench.tasks.contract`). Adding a
+family never touches harness code; helpers that several families share live in
+`rdbench.families._common` rather than being copied into each.
+"""
