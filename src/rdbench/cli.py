@@ -28,6 +28,8 @@ _COMMANDS: dict[str, tuple[str, str, str]] = {
     "horizon": ("rdbench._cli.horizon", "horizon", "Time horizon (p50/p80) per agent."),
     "compare": ("rdbench._cli.compare", "compare", "Best-of-k: agents vs humans by budget."),
     "trend": ("rdbench._cli.trend", "trend", "Horizon trend, doubling time, forecast."),
+    "elicitation": ("rdbench._cli.elicitation", "elicitation",
+                    "Elicitation gap, safety buffer, threshold status."),
     "records": ("rdbench._cli.records", "records", "Convert logs/runs into Attempt tables."),
     "report": ("rdbench._cli.report", "report", "Write the HTML report."),
 }
