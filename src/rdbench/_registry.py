@@ -8,3 +8,4 @@ resolves `rdbench/<family>` task names or the `bwrap` sandbox type.
 from rdbench.models import local as _local_model  # registers model provider "rdbench-local"
 from rdbench.sandbox import provider as _provider  # registers sandbox "bwrap"
 from rdbench.tasks.inspect_tasks import *  # registers one @task per family
+from rdbench.crosscheck.task import crosscheck  # registers task "rdbench/crosscheck"

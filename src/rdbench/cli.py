@@ -30,6 +30,10 @@ _COMMANDS: dict[str, tuple[str, str, str]] = {
     "trend": ("rdbench._cli.trend", "trend", "Horizon trend, doubling time, forecast."),
     "elicitation": ("rdbench._cli.elicitation", "elicitation",
                     "Elicitation gap, safety buffer, threshold status."),
+    "crosscheck": ("rdbench._cli.crosscheck", "crosscheck",
+                   "Cross-provider verification eval: run every arm."),
+    "crosscheck-report": ("rdbench._cli.crosscheck", "crosscheck_report",
+                          "Tables of a crosscheck run: uplift, verifier rates, cost."),
     "records": ("rdbench._cli.records", "records", "Convert logs/runs into Attempt tables."),
     "report": ("rdbench._cli.report", "report", "Write the HTML report."),
 }
