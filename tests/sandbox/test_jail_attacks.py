@@ -92,23 +92,26 @@ _FLOOD = textwrap.dedent(
     """
     import json, resource
     from rdbench.sandbox import JailSpec, run_jailed
+    run_jailed(JailSpec(), ["true"], timeout=60)
+    before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     proc = run_jailed(JailSpec(), ["sh", "-c", "head -c 400000000 /dev/zero; "
                                    "head -c 400000000 /dev/zero >&2"], timeout=240)
-    print(json.dumps({"kb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,
-                      "out": len(proc.stdout), "err": len(proc.stderr)}))
+    after = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    print(json.dumps({"kb": after - before, "out": len(proc.stdout), "err": len(proc.stderr)}))
     """
 )
 
 
 @pytest.mark.slow
 def test_an_output_flood_does_not_grow_the_scorer() -> None:
+    """800 MB of output raise the scorer's peak memory by a few MB at most."""
     proc = subprocess.run(
         [sys.executable, "-c", _FLOOD], capture_output=True, text=True, timeout=300
     )
     assert proc.returncode == 0, proc.stderr[-2000:]
     report = json.loads(proc.stdout.strip().splitlines()[-1])
     assert report["out"] <= 1 << 20 and report["err"] <= (1 << 20) + 100
-    assert report["kb"] < 120 * 1024, report  # the flood was 800 MB
+    assert report["kb"] < 32 * 1024, report
 
 
 def test_mountinfo_and_messages_show_no_host_path(tmp_path: Path) -> None:

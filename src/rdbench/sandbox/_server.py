@@ -18,8 +18,8 @@ behind, else it exits. Init forks replacements so that two stay idle.
   (the last `limit` bytes of each). Without "capture", the 3 fds are the command's
   stdio and the answer is {"exit": rc}; "tty": true makes fd 0 its controlling terminal.
   When the client writes anything or closes the connection first (timeout, cancel,
-  crash), the supervisor kills the command's whole process tree and answers
-  {"killed": true}. The supervisor is a child subreaper, so double-forked and `setsid`
+  crash), the supervisor answers {"killing": true}, kills the command's whole process
+  tree and answers {"killed": true}. The supervisor is a child subreaper, so double-forked and `setsid`
   descendants are re-parented to it and found by the kill.
 - {"op": "read", "path", "limit"} + 3 fds -> file bytes on fd 1, then {"ok": size}.
 - {"op": "write", "path"} + 3 fds -> file bytes read from fd 0, then {"ok": size}.
@@ -353,7 +353,9 @@ def _do_exec(conn: socket.socket, req: dict, fds: list[int]) -> None:
     while rc is None or open_streams:
         events = dict(poller.poll())
         if conn.fileno() in events:
-            # the client asked for a kill (timeout) or went away (cancelled, crashed)
+            # the client asked for a kill (timeout) or went away (cancelled, crashed);
+            # "killing" tells it at once that we are running (and not stopped)
+            _send(conn, {"killing": True}, nonce)
             _kill_tree()
             _send(conn, {"killed": True}, nonce)
             for fd in pipes:

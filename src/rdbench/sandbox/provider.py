@@ -50,8 +50,8 @@ _USERS = {"agent", str(SANDBOX_UID)}
 # Sandboxes started by this process, destroyed at task cleanup and at interpreter exit.
 _RUNNING: dict[str, BwrapSandbox] = {}
 _CGROUP_VERSION: str | None = None
-# How long a timed-out exec waits for its supervisor to confirm the kill. The agent can
-# SIGSTOP its supervisors: the timeout must hold all the same (closing the connection
+# How long a timed-out exec waits for its supervisor to acknowledge the kill. The agent
+# can SIGSTOP its supervisors: the timeout must hold all the same (closing the connection
 # makes the supervisor kill the tree whenever it runs again).
 _KILL_GRACE_S = 1.0
 
@@ -307,8 +307,14 @@ class BwrapSandboxEnvironment(SandboxEnvironment):
                 _close(fd)
         if scope.cancelled_caught:
             conn.send_kill()
+            # a running supervisor acknowledges at once, then kills the whole tree (a
+            # fork bomb takes a while); a stopped one never answers: do not wait for it
+            acknowledged = None
             with anyio.move_on_after(_KILL_GRACE_S):
-                await conn.line()
+                acknowledged = await conn.line()
+            if acknowledged is not None:
+                with anyio.move_on_after(10):
+                    await conn.line()
             raise TimeoutError(f"command timed out after {timeout} seconds")
         return final, out, err
 
