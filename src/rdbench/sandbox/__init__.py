@@ -28,7 +28,7 @@ _EXPORTS = {
     "LOCAL_PROVIDER": "rdbench.sandbox.policy",
 }
 
-__all__ = sorted(_EXPORTS)
+__all__ = list(_EXPORTS)  # noqa: PLE0605 (the names load lazily, see __getattr__)
 
 
 def __getattr__(name: str) -> Any:

@@ -48,10 +48,7 @@ def _sanitize(directory: Path) -> None:
         for name in dirs + files:
             path = Path(root, name)
             st = path.lstat()
-            if stat.S_ISDIR(st.st_mode):
-                if st.st_mode & 0o6000:
-                    os.chmod(path, stat.S_IMODE(st.st_mode) & ~0o6000)
-            elif stat.S_ISREG(st.st_mode):
+            if stat.S_ISDIR(st.st_mode) or stat.S_ISREG(st.st_mode):
                 if st.st_mode & 0o6000:
                     os.chmod(path, stat.S_IMODE(st.st_mode) & ~0o6000)
             else:
@@ -182,9 +179,7 @@ def run(plan: dict[str, Any]) -> int:
             limits = plan["limits"]
             version = cgroups.detect() if limits else "none"
             if version != "none":
-                cgroup_set = cgroups.create(
-                    state.stage.name, cgroups.Limits(**limits), version
-                )
+                cgroup_set = cgroups.create(state.stage.name, cgroups.Limits(**limits), version)
             watchdog = _watchdog(list(cgroup_set.paths), state.stage)
         except (OSError, SandboxUnavailable) as ex:
             os.write(2, f"rdbench jail: cannot set up the jail: {ex}\n".encode())

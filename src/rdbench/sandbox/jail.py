@@ -137,7 +137,9 @@ def jail_argv(spec: JailSpec, argv: Sequence[str]) -> list[str]:
     args += POLICY.system_mount_args()
     size = str(spec.disk_mb * mb)
     args += ["--proc", "/proc", "--dev", "/dev"]
-    args += ["--size", size, "--tmpfs", "/tmp", "--size", size, "--tmpfs", "/home"]
+    # world-writable /tmp (the jailed uid does not own the tmpfs roots bwrap makes)
+    args += ["--perms", "1777", "--size", size, "--tmpfs", "/tmp"]
+    args += ["--size", size, "--tmpfs", "/home"]
     # After the tmpfs mounts: a venv that lives under /tmp or /home (a CI checkout, say)
     # must be bound on top of the private tmpfs, not hidden beneath it.
     runtime = python_runtime_paths()
@@ -155,7 +157,7 @@ def jail_argv(spec: JailSpec, argv: Sequence[str]) -> list[str]:
     binds += [("rw", os.path.abspath(h), str(i)) for h, i in spec.rw_binds.items()]
     for _, _, inside in binds:
         args += parent_dir_args(inside, made)
-    tail = [] if spec.workspace is not None else ["--dir", SANDBOX_HOME]
+    tail = [] if spec.workspace is not None else ["--perms", "0777", "--dir", SANDBOX_HOME]
     tail += ["--chdir", SANDBOX_HOME, "--clearenv"]
     env = POLICY.base_env(os.path.dirname(sys.executable))
     env.update(spec.env)
