@@ -149,6 +149,8 @@ def test_a_symlinked_bind_source_is_refused_not_followed(tmp_path: Path) -> None
     proc = run_jailed(spec, ["cat", "/rdbench/model.pt"], timeout=60)
     assert b"host secret" not in proc.stdout
     assert proc.returncode == 125
+    assert b"/rdbench/model.pt" in proc.stderr  # says what is wrong ...
+    assert str(tmp_path).encode() not in proc.stderr  # ... without a host path
 
 
 def test_read_jail_output_refuses_links_fifos_and_oversize(tmp_path: Path) -> None:

@@ -83,9 +83,13 @@ class _Plan:
         for i, (kind, host, inside) in enumerate(self.plan["binds"]):
             source = Path(host)
             if kind == "rw" and (source.is_symlink() or not source.is_dir()):
-                raise OSError(f"read-write bind source {host} is not a directory")
+                raise OSError(f"what the scorer binds at {inside} is not a directory")
             staged = self.stage / f"{kind}{i}"
-            stage(source, staged)
+            try:
+                stage(source, staged)
+            except OSError as ex:  # name the path inside only: the agent may see this
+                reason = "a symlink" if source.is_symlink() else "missing or not a file"
+                raise OSError(f"what the scorer binds at {inside} is {reason}") from ex
             if kind == "rw":
                 os.chown(staged, self.plan["host_uid"], self.plan["host_uid"])
                 self.rw.append((staged, source))

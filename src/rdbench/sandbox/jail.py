@@ -110,7 +110,8 @@ class JailSpec:
 
 
 def _as_root() -> bool:
-    return os.geteuid() == 0 and os.environ.get("RDBENCH_SANDBOX_ROOTLESS") != "1"
+    # not RDBENCH_SANDBOX_ROOTLESS: as root, bwrap's own --uid would map 1000 to host root
+    return os.geteuid() == 0
 
 
 def jail_argv(spec: JailSpec, argv: Sequence[str]) -> list[str]:
