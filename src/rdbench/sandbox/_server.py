@@ -24,6 +24,9 @@ behind, else it exits. Init forks replacements so that two stay idle.
 - {"op": "read", "path", "limit"} + 3 fds -> file bytes on fd 1, then {"ok": size}.
 - {"op": "write", "path"} + 3 fds -> file bytes read from fd 0, then {"ok": size}.
 - Errors: {"error": "<ExceptionName>", "errno": n, "message": strerror, "text": str}.
+- A request carrying a "nonce" (every request from the harness) gets reply lines
+  `<tag> <json>`: the tag is HMAC-SHA256 with the sandbox's key (read from a pipe at
+  start) over nonce || body || json, the body being the exec output or the file read.
 
 Why an init process rather than `nsenter` per exec: every process the sandbox ever runs
 descends from it, so it inherits the sandbox's cgroup, rlimits, uid and namespaces with

@@ -10,12 +10,15 @@ How a sandbox is built (see docs/sandbox.md for the whole picture):
    until the harness has moved it into the sandbox's cgroups and, when the harness is
    root, written the user-namespace maps: uid/gid 1000 inside = 65534 (nobody) on the
    host, 0 = 0 only so that bwrap can set up the mounts.
-3. The sandbox's PID 1 is `_server.py` (see there): as namespace root it chowns the
+3. The sandbox's PID 1 is `_server.py` (see there): it reads the sandbox's secret key
+   from a pipe, closes every other inherited fd, and as namespace root chowns the
    workspace, takes `lo` down unless loopback was asked for, disables nested user
-   namespaces, then drops to uid 1000 with no capabilities, marks itself non-dumpable,
-   sets the rlimits and accepts requests on the inherited socket.
+   namespaces and keeps only CAP_SETUID/CAP_SETGID (it stays namespace root, out of the
+   agent's reach); it is non-dumpable, sets the rlimits and forks the supervisors that
+   accept requests on the inherited socket, each becoming uid 1000 with no capabilities.
 4. Every exec/read/write is one connection to that socket carrying the request's stdio
-   file descriptors; the harness reads the command's output straight from its own pipes.
+   file descriptors and a fresh nonce; each reply is tagged with an HMAC of the key,
+   the nonce and the reply (`_Connection.verify`), so nothing but a supervisor can answer.
 
 Without root, bwrap maps the harness's uid to 1000 itself (the usual rootless setup) and
 the steps that need namespace root are skipped (`lo` stays up in the empty network
