@@ -87,7 +87,7 @@ class HumanLocalSandbox(LocalSandboxEnvironment):
         }
 
     def _bwrap_prefix(self, cwd: str) -> list[str]:
-        argv = [bwrap_path(), "--dev-bind", "/", "/"]
+        argv = ["bwrap", "--dev-bind", "/", "/"]  # found on PATH (sample_init checked it)
         for target, source in self._mounts.items():
             argv += ["--bind", str(source), target]
         return argv + ["--chdir", cwd, "--"]
