@@ -19,7 +19,6 @@ from __future__ import annotations
 import os
 import pwd
 import shlex
-import shutil
 import sys
 import tempfile
 from pathlib import Path
@@ -31,7 +30,9 @@ from inspect_ai.util._sandbox.local import LocalSandboxEnvironment
 from inspect_ai.util._subprocess import ExecResult
 from typing_extensions import override
 
-PROVIDER_NAME = "rdbench_human_local"
+from rdbench.sandbox.policy import HUMAN_LOCAL_PROVIDER, bwrap_path
+
+PROVIDER_NAME = HUMAN_LOCAL_PROVIDER
 
 # Host paths hidden behind private directories (the human agent writes under them).
 _PRIVATE_MOUNTS = ("opt", "var_tmp", "home")
@@ -54,13 +55,7 @@ class HumanLocalSandbox(LocalSandboxEnvironment):
         config: SandboxEnvironmentConfigType | None,
         metadata: dict[str, str],
     ) -> dict[str, SandboxEnvironment]:
-        if shutil.which("bwrap") is None:
-            from rdbench.errors import SandboxUnavailable
-
-            raise SandboxUnavailable(
-                "the local human sandbox needs bwrap for its private /opt and home: "
-                "install it (apt-get install bubblewrap)"
-            )
+        bwrap_path()  # raises SandboxUnavailable (how to install it) when missing
         return {"default": cls()}
 
     @override
@@ -92,7 +87,7 @@ class HumanLocalSandbox(LocalSandboxEnvironment):
         }
 
     def _bwrap_prefix(self, cwd: str) -> list[str]:
-        argv = ["bwrap", "--dev-bind", "/", "/"]
+        argv = ["bwrap", "--dev-bind", "/", "/"]  # found on PATH (sample_init checked it)
         for target, source in self._mounts.items():
             argv += ["--bind", str(source), target]
         return argv + ["--chdir", cwd, "--"]

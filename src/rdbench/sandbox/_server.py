@@ -18,12 +18,15 @@ behind, else it exits. Init forks replacements so that two stay idle.
   (the last `limit` bytes of each). Without "capture", the 3 fds are the command's
   stdio and the answer is {"exit": rc}; "tty": true makes fd 0 its controlling terminal.
   When the client writes anything or closes the connection first (timeout, cancel,
-  crash), the supervisor kills the command's whole process tree and answers
-  {"killed": true}. The supervisor is a child subreaper, so double-forked and `setsid`
+  crash), the supervisor answers {"killing": true}, kills the command's whole process
+  tree and answers {"killed": true}. The supervisor is a child subreaper, so double-forked and `setsid`
   descendants are re-parented to it and found by the kill.
 - {"op": "read", "path", "limit"} + 3 fds -> file bytes on fd 1, then {"ok": size}.
 - {"op": "write", "path"} + 3 fds -> file bytes read from fd 0, then {"ok": size}.
 - Errors: {"error": "<ExceptionName>", "errno": n, "message": strerror, "text": str}.
+- A request carrying a "nonce" (every request from the harness) gets reply lines
+  `<tag> <json>`: the tag is HMAC-SHA256 with the sandbox's key (read from a pipe at
+  start) over nonce || body || json, the body being the exec output or the file read.
 
 Why an init process rather than `nsenter` per exec: every process the sandbox ever runs
 descends from it, so it inherits the sandbox's cgroup, rlimits, uid and namespaces with
@@ -49,12 +52,42 @@ PR_SET_PDEATHSIG = 1
 PR_CAPBSET_DROP = 24
 PR_SET_NO_NEW_PRIVS = 38
 SANDBOX_UID = 1000
+CAP_SETGID, CAP_SETUID = 6, 7
 
 _libc = ctypes.CDLL(None, use_errno=True)
 
 
 def _prctl(option: int, value: int) -> None:
     _libc.prctl(option, value, 0, 0, 0)
+
+
+_KEY = b""  # the per-sandbox secret (read from a pipe at start; never in argv or a file)
+_SANDBOX_ROOT = False  # init stays namespace root (with CAP_SETUID/SETGID only)
+
+
+class _Mac:
+    """HMAC-SHA256 with the sandbox's secret over `nonce || body || header` of one reply.
+
+    The harness sends a fresh nonce with each request and accepts a reply only with the
+    right tag: a process that somehow held the listening socket could not answer for
+    the supervisors. (`_sha256` and not `hmac`/`hashlib`: their imports cost start time.)
+    """
+
+    def __init__(self, nonce: bytes) -> None:
+        import _sha256
+
+        key = _KEY.ljust(64, b"\0")
+        self._outer = _sha256.sha256(bytes(b ^ 0x5C for b in key))
+        self._inner = _sha256.sha256(bytes(b ^ 0x36 for b in key))
+        self._inner.update(nonce)
+
+    def update(self, data: bytes) -> None:
+        self._inner.update(data)
+
+    def tag(self, header: bytes) -> bytes:
+        self._inner.update(header)
+        self._outer.update(self._inner.digest())
+        return self._outer.hexdigest().encode()
 
 
 def _json_str(text: str) -> str:
@@ -86,9 +119,22 @@ def _dumps(message: dict) -> bytes:
     return ("{" + ", ".join(parts) + "}").encode("utf-8", "replace")
 
 
-def _send(conn: socket.socket, message: dict) -> None:
+def _line(message: dict, nonce: bytes | None, mac: _Mac | None = None) -> bytes:
+    """Return one reply line: `<tag> <json>` when the request carried a nonce, else `<json>`.
+
+    `mac` (already fed with the reply's body) authenticates a body; without it the tag
+    covers the header only.
+    """
+    header = _dumps(message)
+    if nonce is None:  # `rdbench shell`'s client (its stdio are its own fds)
+        return header + b"\n"
+    return (mac or _Mac(nonce)).tag(header) + b" " + header + b"\n"
+
+
+def _send(conn: socket.socket, message: dict, nonce: bytes | None = None,
+          mac: _Mac | None = None) -> None:
     try:
-        conn.sendall(_dumps(message) + b"\n")
+        conn.sendall(_line(message, nonce, mac))
     except OSError:
         pass
 
@@ -171,7 +217,7 @@ def _kill_tree() -> None:
         time.sleep(0.002)
 
 
-def _error(conn: socket.socket, ex: BaseException) -> None:
+def _error(conn: socket.socket, ex: BaseException, nonce: bytes | None) -> None:
     _send(
         conn,
         {
@@ -180,6 +226,7 @@ def _error(conn: socket.socket, ex: BaseException) -> None:
             "message": getattr(ex, "strerror", None) or str(ex),
             "text": str(ex),
         },
+        nonce,
     )
 
 
@@ -270,6 +317,7 @@ def _do_exec(conn: socket.socket, req: dict, fds: list[int]) -> None:
     harness then waits on a single socket. Otherwise (rdbench shell) the 3 passed fds
     are the command's stdio.
     """
+    nonce = req.get("nonce")
     capture = req.get("capture")
     pipes: list[int] = []
     try:
@@ -287,7 +335,7 @@ def _do_exec(conn: socket.socket, req: dict, fds: list[int]) -> None:
         else:
             pid = _spawn(req, fds[0], fds[1], fds[2])
     except (OSError, ValueError) as ex:
-        _error(conn, ex)
+        _error(conn, ex, nonce)
         for fd in pipes:
             os.close(fd)
         return
@@ -308,9 +356,11 @@ def _do_exec(conn: socket.socket, req: dict, fds: list[int]) -> None:
     while rc is None or open_streams:
         events = dict(poller.poll())
         if conn.fileno() in events:
-            # the client asked for a kill (timeout) or went away (cancelled, crashed)
+            # the client asked for a kill (timeout) or went away (cancelled, crashed);
+            # "killing" tells it at once that we are running (and not stopped)
+            _send(conn, {"killing": True}, nonce)
             _kill_tree()
-            _send(conn, {"killed": True})
+            _send(conn, {"killed": True}, nonce)
             for fd in pipes:
                 os.close(fd)
             os.close(pidfd)
@@ -329,30 +379,55 @@ def _do_exec(conn: socket.socket, req: dict, fds: list[int]) -> None:
     # a signal death is reported the way a shell reports it (128 + signal)
     code = rc if rc >= 0 else 128 - rc
     if capture is None:
-        _send(conn, {"exit": code})
+        _send(conn, {"exit": code}, nonce)
         return
     out, err = tails[out_r].value(), tails[err_r].value()
     for fd in pipes:
         os.close(fd)
-    header = _dumps({"exit": code, "out": len(out), "err": len(err)}) + b"\n"
+    mac = None
+    if nonce is not None:
+        mac = _Mac(nonce)
+        mac.update(out + err)
+    header = _line({"exit": code, "out": len(out), "err": len(err)}, nonce, mac)
     try:
         conn.sendall(header + out + err)
     except OSError:
         pass
 
 
-def _do_read(conn: socket.socket, req: dict, fds: list[int]) -> None:
-    out = fds[1]
+def _open_regular(path: str, flags: int) -> int:
+    """Open `path` without blocking (a FIFO would) and return the fd of a regular file.
+
+    Raises:
+        OSError: the path is missing, a directory, or not a regular file (a FIFO, a
+            device, a link to one of our own pipes through /proc/self/fd).
+    """
+    fd = os.open(path, flags | os.O_NONBLOCK | os.O_CLOEXEC, 0o644)
     try:
-        fd = os.open(req["path"], os.O_RDONLY | os.O_CLOEXEC)
+        st = os.fstat(fd)
+        if stat.S_ISDIR(st.st_mode):
+            raise IsADirectoryError(21, "Is a directory", path)
+        if not stat.S_ISREG(st.st_mode):
+            raise OSError(22, "Not a regular file", path)
+        os.set_blocking(fd, True)
+    except BaseException:
+        os.close(fd)
+        raise
+    return fd
+
+
+def _do_read(conn: socket.socket, req: dict, fds: list[int]) -> None:
+    nonce = req.get("nonce")
+    out = fds[1]
+    mac = _Mac(nonce) if nonce is not None else None
+    try:
+        fd = _open_regular(req["path"], os.O_RDONLY)
         try:
             st = os.fstat(fd)
-            if stat.S_ISDIR(st.st_mode):
-                raise IsADirectoryError(21, "Is a directory", req["path"])
             limit = req.get("limit")
             if limit is not None and st.st_size > limit:
                 _send(conn, {"error": "OutputLimitExceededError", "errno": None,
-                             "message": str(st.st_size)})
+                             "message": str(st.st_size)}, nonce)
                 return
             size = 0
             while True:
@@ -362,23 +437,27 @@ def _do_read(conn: socket.socket, req: dict, fds: list[int]) -> None:
                 size += len(chunk)
                 if limit is not None and size > limit:
                     _send(conn, {"error": "OutputLimitExceededError", "errno": None,
-                                 "message": str(size)})
+                                 "message": str(size)}, nonce)
                     return
+                if mac is not None:
+                    mac.update(chunk)
                 view = memoryview(chunk)
                 while view:
                     view = view[os.write(out, view):]
         finally:
             os.close(fd)
     except OSError as ex:
-        _error(conn, ex)
+        _error(conn, ex, nonce)
         return
     finally:
         for f in fds:
             os.close(f)
-    _send(conn, {"ok": size})
+    # the tag covers the content: the harness checks it against what it drained
+    _send(conn, {"ok": size}, nonce, mac)
 
 
 def _do_write(conn: socket.socket, req: dict, fds: list[int]) -> None:
+    nonce = req.get("nonce")
     src = fds[0]
     path = req["path"]
     try:
@@ -387,9 +466,11 @@ def _do_write(conn: socket.socket, req: dict, fds: list[int]) -> None:
             os.makedirs(parent, exist_ok=True)
         if os.path.isdir(path):
             raise IsADirectoryError(21, "Is a directory", path)
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_CLOEXEC, 0o644)
+        # no O_TRUNC before we know it is a regular file (not a FIFO or a device)
+        fd = _open_regular(path, os.O_WRONLY | os.O_CREAT)
         size = 0
         try:
+            os.ftruncate(fd, 0)
             while True:
                 chunk = os.read(src, 1 << 20)
                 if not chunk:
@@ -401,12 +482,12 @@ def _do_write(conn: socket.socket, req: dict, fds: list[int]) -> None:
         finally:
             os.close(fd)
     except OSError as ex:
-        _error(conn, ex)
+        _error(conn, ex, nonce)
         return
     finally:
         for f in fds:
             os.close(f)
-    _send(conn, {"ok": size})
+    _send(conn, {"ok": size}, nonce)
 
 
 def _supervise(conn: socket.socket) -> None:
@@ -414,8 +495,10 @@ def _supervise(conn: socket.socket) -> None:
         req, fds = _receive_request(conn)
     except (EOFError, OSError, ValueError):
         return
+    nonce = req.get("nonce")
     if len(fds) not in (0, 1, 3):
-        _send(conn, {"error": "ValueError", "errno": None, "message": "expected 0, 1 or 3 fds"})
+        _send(conn, {"error": "ValueError", "errno": None,
+                     "message": "expected 0, 1 or 3 fds"}, nonce)
         return
     op = req.get("op")
     if op == "exec":
@@ -425,7 +508,7 @@ def _supervise(conn: socket.socket) -> None:
     elif op == "write":
         _do_write(conn, req, fds)
     else:
-        _send(conn, {"error": "ValueError", "errno": None, "message": f"bad op {op!r}"})
+        _send(conn, {"error": "ValueError", "errno": None, "message": f"bad op {op!r}"}, nonce)
 
 
 def _idle_supervisor(listener: socket.socket, taken_w: int) -> None:
@@ -440,17 +523,14 @@ def _idle_supervisor(listener: socket.socket, taken_w: int) -> None:
     for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
         signal.signal(sig, signal.SIG_DFL)
     _prctl(PR_SET_CHILD_SUBREAPER, 1)
-    # The harness protects init from the OOM killer (-1000); the commands must not inherit
-    # that. /proc/self is writable only while dumpable, so open it up for one write (the
-    # supervisor holds nothing the agent does not already control).
-    _prctl(PR_SET_DUMPABLE, 1)
-    try:
-        with open("/proc/self/oom_score_adj", "w") as f:
-            f.write("0")
-    except OSError:
-        pass
-    finally:
-        _prctl(PR_SET_DUMPABLE, 0)
+    if _SANDBOX_ROOT:
+        _become_sandbox_user()
+    # stdio still lead to the harness (bwrap.log, the start pipe): a read_file of a link
+    # to /proc/self/fd/2 must not reach a host file
+    null = os.open("/dev/null", os.O_RDWR)
+    for fd in (0, 1, 2):
+        os.dup2(null, fd)
+    os.close(null)
     # The first process a freshly forked Python spawns costs milliseconds (page faults
     # all over the copied address space); pay that now, off the request's critical path.
     null = os.open("/dev/null", os.O_RDWR | os.O_CLOEXEC)
@@ -506,12 +586,56 @@ def _disable_user_namespaces() -> None:
         pass
 
 
+def _capset(caps: int) -> None:
+    """Keep exactly the capabilities `caps` (a bit mask) as effective and permitted."""
+
+    class Header(ctypes.Structure):
+        _fields_ = [("version", ctypes.c_uint32), ("pid", ctypes.c_int)]
+
+    class Data(ctypes.Structure):
+        _fields_ = [("effective", ctypes.c_uint32), ("permitted", ctypes.c_uint32),
+                    ("inheritable", ctypes.c_uint32)]
+
+    header = Header(0x20080522, 0)  # _LINUX_CAPABILITY_VERSION_3
+    data = (Data * 2)(Data(caps & 0xFFFFFFFF, caps & 0xFFFFFFFF, 0),
+                      Data(caps >> 32, caps >> 32, 0))
+    if _libc.capset(ctypes.byref(header), data) != 0:
+        raise SystemExit(f"rdbench sandbox init: capset failed (errno {ctypes.get_errno()})")
+
+
+def _become_sandbox_user() -> None:
+    """Turn a freshly forked supervisor (namespace root) into uid/gid 1000, no capabilities.
+
+    The harness protects init from the OOM killer (-1000); the supervisors and their
+    commands must not inherit that. As namespace root (host uid 0) the supervisor owns
+    its own /proc files even though it is not dumpable, so it can raise its
+    oom_score_adj to 0 *before* it becomes uid 1000: no process the agent can reach is
+    ever dumpable (a dumpable supervisor would hand the agent the listening socket
+    through pidfd_getfd, or its memory through /proc/<pid>/mem).
+    """
+    try:
+        fd = os.open("/proc/self/oom_score_adj", os.O_WRONLY | os.O_CLOEXEC)
+        try:
+            os.write(fd, b"0")
+        finally:
+            os.close(fd)
+    except OSError:
+        pass
+    os.setgroups([])
+    os.setresgid(SANDBOX_UID, SANDBOX_UID, SANDBOX_UID)
+    os.setresuid(SANDBOX_UID, SANDBOX_UID, SANDBOX_UID)  # clears every capability
+    _prctl(PR_SET_DUMPABLE, 0)  # the kernel resets it from fs.suid_dumpable on setuid
+    if os.getuid() != SANDBOX_UID or os.geteuid() != SANDBOX_UID:
+        os._exit(1)
+
+
 def _setup_as_namespace_root(settings: dict) -> None:
-    """Finish the sandbox while still root *inside* its user namespace, then drop to uid 1000.
+    """Finish the sandbox as root *inside* its user namespace; keep only CAP_SETUID/SETGID.
 
     Only reached when the harness runs as host root: bwrap then leaves the command as
-    namespace root (host uid 0 mapped to 0) and this function does the last steps and
-    drops every capability by switching to uid/gid 1000 (host uid 65534).
+    namespace root (host uid 0 mapped to 0). Init stays namespace root for its whole life,
+    so that the agent (uid 1000) can neither signal nor trace it, and keeps only the two
+    capabilities a new supervisor needs to become uid 1000 (`_become_sandbox_user`).
     """
     for path in (settings["home"], "/opt"):
         if os.path.isdir(path):
@@ -527,17 +651,32 @@ def _setup_as_namespace_root(settings: dict) -> None:
     for cap in range(64):
         _prctl(PR_CAPBSET_DROP, cap)
     _prctl(PR_SET_NO_NEW_PRIVS, 1)
-    os.setgroups([])
-    os.setresgid(SANDBOX_UID, SANDBOX_UID, SANDBOX_UID)
-    os.setresuid(SANDBOX_UID, SANDBOX_UID, SANDBOX_UID)
-    if os.getuid() != SANDBOX_UID or os.geteuid() != SANDBOX_UID:
-        raise SystemExit("rdbench sandbox init: failed to drop to uid 1000")
-    # changing credentials cleared bwrap's --die-with-parent signal: set it again
+    _capset((1 << CAP_SETGID) | (1 << CAP_SETUID))
+    global _SANDBOX_ROOT
+    _SANDBOX_ROOT = True
+    # a change of credentials may clear bwrap's --die-with-parent signal: set it again
     _prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
 
 
+def _close_inherited(keep: set[int]) -> None:
+    """Close every fd bwrap and the harness left us except stdio and `keep`."""
+    for name in os.listdir("/proc/self/fd"):
+        fd = int(name)
+        if fd > 2 and fd not in keep:
+            try:
+                os.close(fd)
+            except OSError:
+                pass
+
+
 def main() -> None:
+    global _KEY
     settings = marshal.loads(bytes.fromhex(sys.argv[1]))
+    listen_fd = int(settings["listen_fd"])
+    key_fd = int(settings["key_fd"])
+    _KEY = os.read(key_fd, 64)
+    # commands must inherit no host fd (bwrap's block/info pipes, the key pipe)
+    _close_inherited({listen_fd})
     if os.geteuid() == 0:
         _setup_as_namespace_root(settings)
     # not dumpable: the agent (same uid) cannot ptrace us or open /proc/1/fd
@@ -550,7 +689,6 @@ def main() -> None:
             resource.setrlimit(limit, (value, value))
         except (ValueError, OSError):
             pass
-    listen_fd = int(settings["listen_fd"])
     listener = socket.socket(fileno=listen_fd)
     os.set_inheritable(listen_fd, False)
     # as PID 1 ignore terminal signals (SIGKILL from inside never reaches PID 1 anyway)

@@ -10,12 +10,15 @@ How a sandbox is built (see docs/sandbox.md for the whole picture):
    until the harness has moved it into the sandbox's cgroups and, when the harness is
    root, written the user-namespace maps: uid/gid 1000 inside = 65534 (nobody) on the
    host, 0 = 0 only so that bwrap can set up the mounts.
-3. The sandbox's PID 1 is `_server.py` (see there): as namespace root it chowns the
+3. The sandbox's PID 1 is `_server.py` (see there): it reads the sandbox's secret key
+   from a pipe, closes every other inherited fd, and as namespace root chowns the
    workspace, takes `lo` down unless loopback was asked for, disables nested user
-   namespaces, then drops to uid 1000 with no capabilities, marks itself non-dumpable,
-   sets the rlimits and accepts requests on the inherited socket.
+   namespaces and keeps only CAP_SETUID/CAP_SETGID (it stays namespace root, out of the
+   agent's reach); it is non-dumpable, sets the rlimits and forks the supervisors that
+   accept requests on the inherited socket, each becoming uid 1000 with no capabilities.
 4. Every exec/read/write is one connection to that socket carrying the request's stdio
-   file descriptors; the harness reads the command's output straight from its own pipes.
+   file descriptors and a fresh nonce; each reply is tagged with an HMAC of the key,
+   the nonce and the reply (`_Connection.verify`), so nothing but a supervisor can answer.
 
 Without root, bwrap maps the harness's uid to 1000 itself (the usual rootless setup) and
 the steps that need namespace root are skipped (`lo` stays up in the empty network
@@ -27,6 +30,8 @@ from __future__ import annotations
 import array
 import fcntl
 import functools
+import hashlib
+import hmac
 import json
 import marshal
 import os
@@ -46,33 +51,21 @@ import anyio
 from rdbench.errors import SandboxUnavailable
 from rdbench.sandbox import cgroups
 from rdbench.sandbox.config import BwrapConfig
-from rdbench.sandbox.jail import (
-    SAFE_ENV,
+from rdbench.sandbox.jail import masked_package_paths
+from rdbench.sandbox.policy import (
+    POLICY,
     SANDBOX_HOME,
+    SANDBOX_HOST_UID,
     SANDBOX_UID,
     bwrap_path,
-    masked_package_paths,
+    parent_dir_args,
 )
 from rdbench.sandbox.runtime import SandboxRecord, destroy, process_start_time
+from rdbench.sandbox.staging import stage
 
 # Host uid/gid the sandbox user (1000 inside) maps to when the harness runs as root.
-HOST_UID_WHEN_ROOT = 65534
-_SYSTEM_RO = ["/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32"]
-_ETC_RO = [
-    "/etc/ld.so.cache",
-    "/etc/ld.so.conf",
-    "/etc/ld.so.conf.d",
-    "/etc/alternatives",
-    "/etc/localtime",
-    "/etc/ssl/certs",
-    "/etc/nsswitch.conf",
-    "/etc/bash.bashrc",
-    "/etc/profile",
-    "/etc/inputrc",
-    "/etc/mime.types",
-    "/etc/os-release",  # Inspect's tool injection reads the distribution from it
-    "/etc/debian_version",
-]
+HOST_UID_WHEN_ROOT = SANDBOX_HOST_UID
+_SYSTEM_RO = list(POLICY.system_ro)
 _PASSWD = (
     "root:x:0:0:root:/root:/usr/sbin/nologin\n"
     f"agent:x:{SANDBOX_UID}:{SANDBOX_UID}:agent:{SANDBOX_HOME}:/bin/bash\n"
@@ -89,6 +82,31 @@ _INIT_LOADER = (
 )
 _START_TIMEOUT = 30.0
 _MAX_REPLY = 1 << 20  # longest JSON line accepted from a supervisor
+_TAG_LEN = 64  # hex HMAC-SHA256 in front of every authenticated reply line
+
+
+class ForgedReply(ConnectionError):
+    """A reply on the control channel did not carry the sandbox's tag (not its supervisor)."""
+
+
+def check_host_settings() -> None:
+    """Refuse host settings under which the agent could attach to a supervisor.
+
+    With fs.suid_dumpable = 1 every process becomes dumpable again when it changes its
+    uid, so a supervisor dropping to uid 1000 would be open to ptrace for an instant.
+
+    Raises:
+        SandboxUnavailable: fs.suid_dumpable is 1.
+    """
+    try:
+        value = Path("/proc/sys/fs/suid_dumpable").read_text().strip()
+    except OSError:
+        return
+    if value == "1":
+        raise SandboxUnavailable(
+            "fs.suid_dumpable = 1 would let sandboxed processes trace the sandbox's "
+            "supervisors: run `sudo sysctl -w fs.suid_dumpable=0` (or 2)"
+        )
 
 
 def sandbox_env(extra: Mapping[str, str] | None = None) -> dict[str, str]:
@@ -96,8 +114,7 @@ def sandbox_env(extra: Mapping[str, str] | None = None) -> dict[str, str]:
 
     The harness's own environment is never consulted: no API keys, tokens or HOME leak.
     """
-    env = dict(SAFE_ENV)
-    env["PATH"] = f"{os.path.dirname(sys.executable)}:{env['PATH']}"
+    env = POLICY.base_env(os.path.dirname(sys.executable))
     env["SHELL"] = "/bin/bash"
     env["LOGNAME"] = "agent"
     if extra:
@@ -173,6 +190,8 @@ class BwrapSandbox:
     process: subprocess.Popen[bytes] | None = None
     cgroup_set: cgroups.CgroupSet | None = None
     rlimits: dict[str, int] = field(default_factory=dict)
+    # the secret the supervisors tag their replies with (never on disk, never in argv)
+    key: bytes = field(default_factory=lambda: secrets.token_bytes(32), repr=False)
 
     @property
     def id(self) -> str:
@@ -236,14 +255,18 @@ class BwrapSandbox:
         info_r, info_w = os.pipe()
         block_r, block_w = os.pipe()
         ready_r, ready_w = os.pipe()
-        data_fds: list[int] = []
+        # init reads the key from a pipe: argv is readable inside (/proc/1/cmdline)
+        key_fd = _data_fd(self.key)
+        data_fds: list[int] = [key_fd]
         try:
-            argv, data_fds = self._argv(info_w, block_r, as_root)
+            argv, bwrap_data = self._argv(info_w, block_r, as_root)
+            data_fds += bwrap_data
             settings = {
                 "home": SANDBOX_HOME,
                 "network": config.network,
                 "rlimits": rlimits,
                 "listen_fd": listener.fileno(),
+                "key_fd": key_fd,
             }
             encoded = marshal.dumps(settings).hex()
             argv += [sys.executable, "-I", "-S", "-c", _INIT_LOADER, encoded]
@@ -325,17 +348,10 @@ class BwrapSandbox:
             args += ["--block-fd", str(block_fd), "--uid", str(SANDBOX_UID)]
             args += ["--gid", str(SANDBOX_UID), "--disable-userns"]
         args += ["--info-fd", str(info_fd), "--as-pid-1"]
-        args += ["--unshare-pid", "--unshare-ipc", "--unshare-uts", "--unshare-net"]
-        args += ["--unshare-cgroup-try", "--hostname", "sandbox"]
-        for path in _SYSTEM_RO:
-            if os.path.islink(path):
-                args += ["--symlink", os.readlink(path), path]
-            elif os.path.isdir(path):
-                args += ["--ro-bind", path, path]
-        args += ["--perms", "0755", "--dir", "/etc", "--perms", "0755", "--dir", "/etc/ssl"]
-        for path in _ETC_RO:
-            if os.path.exists(path):
-                args += ["--ro-bind", path, path]
+        # --unshare-user is already there (it must precede --userns-block-fd's use)
+        args += [a for a in POLICY.namespace_args() if a != "--unshare-user"]
+        args += ["--hostname", "sandbox"]
+        args += POLICY.system_mount_args()
         data_fds = []
         for content, dest in (
             (_PASSWD.encode(), "/etc/passwd"),
@@ -360,24 +376,25 @@ class BwrapSandbox:
         # say) must be bound on top of the private tmpfs, not hidden beneath it.
         made: set[str] = set()
         for path in _python_paths():
-            # bwrap copies the host's modes for the parents it creates, e.g. /root (0700),
-            # which uid 1000 could not traverse: create them world-searchable first
-            parents = list(Path(path).parents)[::-1][1:]
-            for parent in map(str, parents):
-                if parent not in made:
-                    made.add(parent)
-                    args += ["--perms", "0755", "--dir", parent]
+            args += parent_dir_args(path, made)
             args += ["--ro-bind", path, path]
         # a non-editable install of rdbench inside the bound venv carries the hidden data
         for path in masked_package_paths(list(_python_paths())):
             args += ["--tmpfs", path]
-        for host, inside in config.ro_binds.items():
+        for i, (host, inside) in enumerate(config.ro_binds.items()):
             if not os.path.exists(host):
                 raise SandboxUnavailable(f"ro_binds: host path {host} does not exist")
             if not os.path.isabs(inside) or os.path.normpath(inside) in ("/", "/proc", "/dev"):
                 raise SandboxUnavailable(f"ro_binds: {inside!r} must be an absolute path "
                                          "other than /, /proc and /dev")
-            args += ["--ro-bind", host, inside]
+            # staged under a neutral name: mountinfo inside shows no host path
+            staged = self.record.directory / f"ro{i}"
+            try:
+                stage(host, staged)
+            except OSError as ex:
+                raise SandboxUnavailable(f"ro_binds: cannot stage {host}: {ex}") from ex
+            args += parent_dir_args(inside, made)
+            args += ["--ro-bind", str(staged), inside]
         args += ["--chdir", SANDBOX_HOME, "--clearenv"]
         for key, value in sandbox_env().items():
             args += ["--setenv", key, value]
@@ -459,9 +476,21 @@ class BwrapSandbox:
     async def request(self, op: dict[str, Any], fds: list[int]) -> _Connection:
         """Send one request (and the fds it needs) to the sandbox; return the connection.
 
+        A supervisor killed (by the agent) between taking the connection and reading the
+        request breaks the pipe before anything ran: the request is then sent again.
+
         Raises:
             ConnectionError: the sandbox is not running.
         """
+        for _ in range(4):
+            try:
+                return await self._request_once(op, fds)
+            except BrokenPipeError:
+                if not self.alive():
+                    break
+        raise ConnectionError(f"sandbox {self.id} is not running (broken pipe)")
+
+    async def _request_once(self, op: dict[str, Any], fds: list[int]) -> _Connection:
         sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM | socket.SOCK_CLOEXEC)
         try:
             sock.setblocking(False)
@@ -469,7 +498,8 @@ class BwrapSandbox:
                 sock.connect(str(self.record.socket_path))
             except BlockingIOError:
                 await anyio.wait_writable(sock)
-            payload = marshal.dumps(op)
+            nonce = secrets.token_bytes(16)
+            payload = marshal.dumps({**op, "nonce": nonce})
             # one message (fds, length, request) so the supervisor wakes up once
             message = b"\0" + struct.pack(">I", len(payload)) + payload
             rights = array.array("i", fds)
@@ -481,28 +511,31 @@ class BwrapSandbox:
                     data = data[sock.send(data) :]
                 except BlockingIOError:
                     await anyio.wait_writable(sock)
-        except (FileNotFoundError, ConnectionRefusedError, BrokenPipeError) as ex:
+        except (FileNotFoundError, ConnectionRefusedError) as ex:
             sock.close()
             raise ConnectionError(f"sandbox {self.id} is not running ({ex.strerror})") from ex
         except BaseException:
             sock.close()
             raise
-        return _Connection(sock)
+        return _Connection(sock, self.key, nonce)
 
 
 class _Connection:
-    """The client end of one request: JSON-line replies from the supervisor."""
+    """The client end of one request: authenticated JSON-line replies from the supervisor.
 
-    def __init__(self, sock: socket.socket) -> None:
+    Every reply line is `<tag> <json>`, the tag being HMAC-SHA256 with the sandbox's key
+    over the request's nonce, the reply's body (exec output, file content) and the JSON.
+    """
+
+    def __init__(self, sock: socket.socket, key: bytes, nonce: bytes) -> None:
         self.sock = sock
+        self._key = key
+        self._nonce = nonce
         self._buf = b""
 
-    async def reply(self) -> dict[str, Any] | None:
-        """Return the next JSON reply, or None when the supervisor went away.
-
-        What comes out of the sandbox is untrusted: an over-long or malformed reply is
-        treated like a vanished supervisor.
-        """
+    async def line(self) -> bytes | None:
+        """Return the next raw reply line (not yet authenticated), or None when the
+        supervisor went away or sent an over-long line."""
         while b"\n" not in self._buf:
             if len(self._buf) > _MAX_REPLY:
                 return None
@@ -511,11 +544,41 @@ class _Connection:
                 return None
             self._buf += chunk
         line, _, self._buf = self._buf.partition(b"\n")
+        return line
+
+    @staticmethod
+    def peek(line: bytes) -> dict[str, Any] | None:
+        """Return the JSON of a reply line WITHOUT authenticating it (to learn body sizes)."""
         try:
-            reply = json.loads(line)
+            reply = json.loads(line[_TAG_LEN + 1 :])
         except ValueError:
             return None
         return reply if isinstance(reply, dict) else None
+
+    def verify(self, line: bytes, body: bytes = b"") -> dict[str, Any] | None:
+        """Return the reply of `line` once its tag matches `body`; None when malformed.
+
+        Raises:
+            ForgedReply: the tag is wrong: someone other than the supervisor answered.
+        """
+        tag, header = line[:_TAG_LEN], line[_TAG_LEN + 1 :]
+        expected = hmac.new(self._key, self._nonce + body + header, hashlib.sha256)
+        if not hmac.compare_digest(tag, expected.hexdigest().encode()):
+            raise ForgedReply("a reply on the sandbox's control channel failed authentication")
+        return self.peek(line)
+
+    async def reply(self, body: bytes = b"") -> dict[str, Any] | None:
+        """Return the next authenticated reply (its body, if any, known to be `body`), or
+        None when the supervisor went away.
+
+        What comes out of the sandbox is untrusted: an over-long or malformed reply is
+        treated like a vanished supervisor.
+
+        Raises:
+            ForgedReply: the reply was not sent by the sandbox's supervisor.
+        """
+        line = await self.line()
+        return None if line is None else self.verify(line, body)
 
     async def read_exact(self, n: int) -> bytes | None:
         """Return the next `n` raw bytes, or None when the supervisor went away first."""

@@ -23,6 +23,7 @@ class BwrapConfig(BaseModel):
         file_size_mb: Largest file a process may write (RLIMIT_FSIZE).
         network: "none" (no interface at all is up) or "loopback" (only `lo`).
         default_exec_timeout: Timeout in seconds for execs that give none (None: no limit).
+        file_timeout: Deadline in seconds of one `read_file` / `write_file`.
         ro_binds: Extra read-only binds, host path -> path inside (e.g. a task's data).
     """
 
@@ -35,6 +36,7 @@ class BwrapConfig(BaseModel):
     file_size_mb: int = Field(default=1024, gt=0)
     network: Literal["none", "loopback"] = "none"
     default_exec_timeout: int | None = None
+    file_timeout: float = Field(default=300.0, gt=0)
     ro_binds: dict[str, str] = Field(default_factory=dict)
 
     def __hash__(self) -> int:

@@ -8,9 +8,11 @@ in `rdbench.sandbox.bwrap` and docs/sandbox.md.
 from __future__ import annotations
 
 import atexit
+import contextlib
 import os
 import shlex
 import sys
+from collections.abc import Iterator
 from logging import getLogger
 from typing import Any, Literal, Union, overload
 
@@ -31,9 +33,15 @@ from typing_extensions import override
 
 from rdbench.errors import SandboxUnavailable
 from rdbench.sandbox import cgroups, runtime
-from rdbench.sandbox.bwrap import BwrapSandbox, _Connection, sandbox_env
+from rdbench.sandbox.bwrap import (
+    BwrapSandbox,
+    ForgedReply,
+    _Connection,
+    check_host_settings,
+    sandbox_env,
+)
 from rdbench.sandbox.config import BwrapConfig, load_config
-from rdbench.sandbox.jail import SANDBOX_HOME, SANDBOX_UID, bwrap_path
+from rdbench.sandbox.policy import BWRAP_PROVIDER, SANDBOX_HOME, SANDBOX_UID, bwrap_path
 
 logger = getLogger(__name__)
 
@@ -42,6 +50,10 @@ _USERS = {"agent", str(SANDBOX_UID)}
 # Sandboxes started by this process, destroyed at task cleanup and at interpreter exit.
 _RUNNING: dict[str, BwrapSandbox] = {}
 _CGROUP_VERSION: str | None = None
+# How long a timed-out exec waits for its supervisor to acknowledge the kill. The agent
+# can SIGSTOP its supervisors: the timeout must hold all the same (closing the connection
+# makes the supervisor kill the tree whenever it runs again).
+_KILL_GRACE_S = 1.0
 
 
 def check_available() -> str:
@@ -55,6 +67,7 @@ def check_available() -> str:
     if _CGROUP_VERSION is not None:
         return _CGROUP_VERSION
     bwrap_path()
+    check_host_settings()
     if os.geteuid() != 0:
         for path, bad in (
             ("/proc/sys/kernel/unprivileged_userns_clone", "0"),
@@ -104,7 +117,7 @@ def _sample_label() -> str:
         return ""
 
 
-@sandboxenv(name="bwrap")
+@sandboxenv(name=BWRAP_PROVIDER)
 class BwrapSandboxEnvironment(SandboxEnvironment):
     """A bubblewrap sandbox: private workspace, no network, uid 1000, cgroup limits."""
 
@@ -280,34 +293,48 @@ class BwrapSandboxEnvironment(SandboxEnvironment):
                 async with anyio.create_task_group() as tg:
                     if data is not None:
                         tg.start_soon(_write_all, in_w, data, fds)
-                    reply = await conn.reply()
-                    if reply is not None and "out" in reply:
-                        sizes = (reply.get("out"), reply.get("err"))
-                        limit = SandboxEnvironmentLimits.MAX_EXEC_OUTPUT_SIZE
-                        if not all(isinstance(n, int) and 0 <= n <= limit for n in sizes):
-                            raise SandboxUnavailableError(
-                                f"sandbox {self.sandbox.id} sent a malformed reply"
-                            )
-                        body = await conn.read_exact(int(reply["out"]) + int(reply["err"]))
-                        if body is None:
-                            reply = None
-                        else:
-                            out, err = body[: int(reply["out"])], body[int(reply["out"]) :]
+                    reply, out, err = await self._exec_reply(conn)
                     if reply is None:
                         self._check_alive()
                         # the agent killed this command's supervisor (e.g. `kill -9 -1`)
                         reply = {"lost": "the command's supervisor was killed"}
                     final = reply
                     tg.cancel_scope.cancel()  # stdin the command never read
+        except ForgedReply as ex:
+            raise SandboxUnavailableError(f"sandbox {self.sandbox.id}: {ex}") from ex
         finally:
             for fd in fds:
                 _close(fd)
         if scope.cancelled_caught:
             conn.send_kill()
-            with anyio.move_on_after(10):
-                await conn.reply()
+            # a running supervisor acknowledges at once, then kills the whole tree (a
+            # fork bomb takes a while); a stopped one never answers: do not wait for it
+            acknowledged = None
+            with anyio.move_on_after(_KILL_GRACE_S):
+                acknowledged = await conn.line()
+            if acknowledged is not None:
+                with anyio.move_on_after(10):
+                    await conn.line()
             raise TimeoutError(f"command timed out after {timeout} seconds")
         return final, out, err
+
+    async def _exec_reply(self, conn: _Connection) -> tuple[dict[str, Any] | None, bytes, bytes]:
+        """Return an exec's authenticated reply with its stdout and stderr (None: gone)."""
+        line = await conn.line()
+        if line is None:
+            return None, b"", b""
+        header = conn.peek(line)
+        if header is None or "out" not in header:
+            return conn.verify(line), b"", b""
+        sizes = (header.get("out"), header.get("err"))
+        limit = SandboxEnvironmentLimits.MAX_EXEC_OUTPUT_SIZE
+        if not all(isinstance(n, int) and 0 <= n <= limit for n in sizes):
+            raise SandboxUnavailableError(f"sandbox {self.sandbox.id} sent a malformed reply")
+        n_out, n_err = int(header["out"]), int(header["err"])
+        body = await conn.read_exact(n_out + n_err)
+        if body is None:
+            return None, b"", b""
+        return conn.verify(line, body), body[:n_out], body[n_out:]
 
     def _check_alive(self) -> None:
         """Raise SandboxUnavailableError when the sandbox's init process is gone."""
@@ -337,10 +364,13 @@ class BwrapSandboxEnvironment(SandboxEnvironment):
             _close(null)
             fds = [in_w]
             try:
-                async with anyio.create_task_group() as tg:
-                    tg.start_soon(_write_all, in_w, data, fds)
-                    reply = await conn.reply()
-                    tg.cancel_scope.cancel()
+                with self._file_deadline("write_file", file):
+                    async with anyio.create_task_group() as tg:
+                        tg.start_soon(_write_all, in_w, data, fds)
+                        reply = await conn.reply()
+                        tg.cancel_scope.cancel()
+            except ForgedReply as ex:
+                raise SandboxUnavailableError(f"sandbox {self.sandbox.id}: {ex}") from ex
             finally:
                 conn.close()
         finally:
@@ -369,9 +399,17 @@ class BwrapSandboxEnvironment(SandboxEnvironment):
             _close(null)
             fds = [out_r]
             try:
-                async with anyio.create_task_group() as tg:
-                    tg.start_soon(_drain_list, out_r, chunks, limit)
-                    reply = await conn.reply()
+                with self._file_deadline("read_file", file):
+                    async with anyio.create_task_group() as tg:
+                        tg.start_soon(_drain_list, out_r, chunks, limit)
+                        line = await conn.line()
+                # the tag of an "ok" reply covers the content: check it against ours
+                reply = None
+                if line is not None:
+                    peeked = conn.peek(line) or {}
+                    reply = conn.verify(line, b"".join(chunks) if "ok" in peeked else b"")
+            except ForgedReply as ex:
+                raise SandboxUnavailableError(f"sandbox {self.sandbox.id}: {ex}") from ex
             finally:
                 conn.close()
         finally:
@@ -385,6 +423,21 @@ class BwrapSandboxEnvironment(SandboxEnvironment):
         content = b"".join(chunks)
         return content.decode("utf-8") if text else content
 
+    @contextlib.contextmanager
+    def _file_deadline(self, what: str, file: str) -> Iterator[None]:
+        """Bound a file operation by the config's `file_timeout` (TimeoutError past it).
+
+        A stopped supervisor (the agent can SIGSTOP its own processes) must not hang the
+        harness.
+        """
+        seconds = self.sandbox.config.file_timeout
+        with anyio.move_on_after(seconds) as scope:
+            yield
+        if scope.cancelled_caught:
+            raise TimeoutError(
+                f"sandbox {self.sandbox.id}: {what}({file!r}) got no answer within {seconds} s"
+            )
+
     # ------------------------------------------------------------ connection
 
     @override
@@ -393,7 +446,7 @@ class BwrapSandboxEnvironment(SandboxEnvironment):
         if not self.sandbox.alive():
             raise ConnectionError(f"sandbox {self.sandbox.id} is not running")
         command = f"{shlex.quote(sys.executable)} -m rdbench.cli shell {self.sandbox.id}"
-        return SandboxConnection(type="bwrap", command=command, container=self.sandbox.id)
+        return SandboxConnection(type=BWRAP_PROVIDER, command=command, container=self.sandbox.id)
 
 
 def _close(fd: int) -> None:

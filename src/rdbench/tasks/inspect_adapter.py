@@ -109,12 +109,16 @@ async def export_workspace(dest: Path) -> Path:
     if host_dir is not None:
         archive = await anyio.to_thread.run_sync(_tar_host_dir, Path(host_dir))
     else:
-        result = await sbx.exec(
-            ["tar", "--exclude=./.cache", "-cf", ARCHIVE_IN_SANDBOX, "."], timeout=600
-        )
+        # rm first: a FIFO planted at the archive's path would block tar's open forever
+        tar = f"rm -f {ARCHIVE_IN_SANDBOX} && exec tar --exclude=./.cache -cf "
+        tar += f"{ARCHIVE_IN_SANDBOX} ."
+        result = await sbx.exec(["sh", "-c", tar], timeout=600)
         if not result.success:
             raise InvalidSubmission(f"could not archive the workspace: {result.stderr.strip()}")
-        archive = await sbx.read_file(ARCHIVE_IN_SANDBOX, text=False)
+        try:  # the bwrap provider refuses anything but a regular file (FIFO, device)
+            archive = await sbx.read_file(ARCHIVE_IN_SANDBOX, text=False)
+        except OSError as ex:
+            raise InvalidSubmission(f"could not read the workspace archive: {ex}") from ex
         await sbx.exec(["rm", "-f", ARCHIVE_IN_SANDBOX])
     return await anyio.to_thread.run_sync(extract_tar, archive, dest)
 
