@@ -34,7 +34,11 @@ DEMO_FAMILY = "optimize_kernel"
               help="Working-time budget of the local model's attempt, in minutes.")
 def demo(out_dir: Path, full: bool, sandbox: str, skip_local_model: bool,
          local_model_minutes: float) -> None:
-    """Run rdbench end to end, offline: check, replay, local model, report."""
+    """Run rdbench end to end, offline: check, replay, local model, report.
+
+    Exits with status 1 when a check failed or an attempt crashed (each crashed attempt is
+    one line after the summary: its error and its log).
+    """
     console = Console()
     log_dir = out_dir / "logs"
     log_dir.mkdir(parents=True, exist_ok=True)

@@ -91,6 +91,9 @@ def run(
 ) -> None:
     """Run agent attempts on tasks through Inspect's eval set (resumable).
 
+    Exits with status 1 when any attempt crashed: after the summary, one line per crashed
+    attempt gives its error and its log (the traceback is there, for `inspect view`).
+
     \b
     Examples:
       rdbench run --model anthropic/claude-sonnet-4-5 --tasks optimize_kernel \\
