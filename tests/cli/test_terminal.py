@@ -17,6 +17,7 @@ import re
 import shutil
 import sys
 import textwrap
+import threading
 from pathlib import Path
 
 import pytest
@@ -59,9 +60,27 @@ def _spawn(argv: list[str], cwd: Path, **env: str) -> tuple[pexpect.spawn, io.St
     return child, screen
 
 
-def _finish(child: pexpect.spawn, screen: io.StringIO, timeout: float) -> tuple[int, str]:
+def _read_in_background(child: pexpect.spawn, timeout: float) -> threading.Thread:
+    """Keep reading the child's terminal (a full one would block it) until it exits."""
+    reader = threading.Thread(
+        target=child.expect, args=(pexpect.EOF,), kwargs={"timeout": timeout}, daemon=True
+    )
+    reader.start()
+    return reader
+
+
+def _finish(
+    child: pexpect.spawn,
+    screen: io.StringIO,
+    timeout: float,
+    reader: threading.Thread | None = None,
+) -> tuple[int, str]:
     """Wait for the child to exit; return its exit status and what it printed (no escapes)."""
-    child.expect(pexpect.EOF, timeout=timeout)
+    if reader is None:
+        child.expect(pexpect.EOF, timeout=timeout)
+    else:
+        reader.join(timeout)
+        assert not reader.is_alive(), ANSI.sub("", screen.getvalue())[-3000:]
     child.close()
     status = child.exitstatus if child.exitstatus is not None else 128 + child.signalstatus
     return status, ANSI.sub("", screen.getvalue())
@@ -230,17 +249,24 @@ def test_baseline_in_a_terminal_with_a_baseliner_logging_in(tmp_path: Path, requ
         "bwrap",
     ]
     child, screen = _spawn(argv, tmp_path, RDBENCH_TASKS_PATH=str(FIXTURES))
+    reader = _read_in_background(child, timeout=600)
     ada = ScriptedHuman("terminal-ada")
     try:
-        login = wait_for_login_command(
-            log_dir / "baseline-Ada-human_fixture-main.connect.json", timeout=120
-        )
+        try:
+            login = wait_for_login_command(
+                log_dir / "baseline-Ada-human_fixture-main.connect.json", timeout=120
+            )
+        except TimeoutError:
+            reader.join(5)
+            pytest.fail(
+                f"no login command; the terminal showed:\n{ANSI.sub('', screen.getvalue())[-3000:]}"
+            )
         ada.login(login)
         assert "Score: 0.5000" in ada.run("echo 5 > answer.txt; task score")
         ada.type("task submit")
         ada.wait_for("Yes (y) or No (n)")
         ada.type("y")
-        status, out = _finish(child, screen, timeout=180)
+        status, out = _finish(child, screen, timeout=180, reader=reader)
     finally:
         child.terminate(force=True)
         ada.close()
