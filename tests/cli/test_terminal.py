@@ -216,9 +216,11 @@ def test_local_model_run_in_a_terminal_scores_its_attempt(tmp_path: Path) -> Non
     status, out = _finish(child, screen, timeout=SLOW_TIMEOUT_S)
     assert status == 0, out[-3000:]
     assert not EVAL_ERROR_REPR.search(out) and "crashed" not in out
-    row = next(line for line in out.splitlines() if line.strip("│ ").startswith("optimize_kernel"))
-    cells = [cell.strip() for cell in row.strip("│ ").split("│")]
-    assert cells[1:4] == ["1", "1", "0"]  # attempts, valid (scored), errors
+    table = out.split("rdbench run: rdbench-local/smollm2-135m")[-1]
+    rows = [line for line in table.splitlines() if line.startswith("│ optimize_kernel ")]
+    assert len(rows) == 1, out[-3000:]
+    cells = [cell.strip() for cell in rows[0].strip("│ ").split("│")]
+    assert cells[1:4] == ["1", "1", "0"], rows  # attempts, valid (scored), errors
 
     from inspect_ai.log import read_eval_log
 
