@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import subprocess
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
-from human_driver import ScriptedHuman
+from human_driver import ScriptedHuman, own_sockets
 
 FIXTURES = Path(__file__).parent / "fixtures"
 
@@ -33,3 +34,18 @@ def human() -> Iterator[Callable[[str], ScriptedHuman]]:
     yield make
     for person in made:
         person.close()
+
+
+@pytest.fixture(autouse=True)
+def no_tmux_socket_left() -> Iterator[None]:
+    """Fail a test that leaves one of its tmux servers' sockets behind (and remove it)."""
+    before = own_sockets()
+    yield
+    left = own_sockets() - before
+    for path in left:  # so that the next test starts clean: no server, no socket
+        subprocess.run(["tmux", "-S", str(path), "kill-server"], check=False, capture_output=True,
+                       timeout=30)
+        path.unlink(missing_ok=True)
+    if left:
+        names = ", ".join(sorted(path.name for path in left))
+        pytest.fail(f"the test left tmux sockets behind: {names}")

@@ -14,6 +14,23 @@ from pathlib import Path
 
 import pytest
 
+SOCKET_PREFIX = "rdbench-test-"
+"""Every tmux server the tests start is named so; `{SOCKET_PREFIX}{pid}-{name}`."""
+
+
+def tmux_socket_dir() -> Path:
+    """Return the folder where `tmux -L NAME` puts its sockets (`$TMUX_TMPDIR/tmux-UID`)."""
+    base = os.environ.get("TMUX_TMPDIR") or "/tmp"
+    return Path(os.path.realpath(base)) / f"tmux-{os.getuid()}"
+
+
+def own_sockets() -> set[Path]:
+    """Return the tmux sockets of this test process's servers that exist now."""
+    folder = tmux_socket_dir()
+    if not folder.is_dir():
+        return set()
+    return set(folder.glob(f"{SOCKET_PREFIX}{os.getpid()}-*"))
+
 
 class ScriptedHuman:
     """Drives a shell in a tmux session on a private tmux server."""
@@ -21,7 +38,7 @@ class ScriptedHuman:
     def __init__(self, name: str) -> None:
         if shutil.which("tmux") is None:
             pytest.skip("tmux is not installed")
-        self.socket = f"rdbench-test-{os.getpid()}-{name}"
+        self.socket = f"{SOCKET_PREFIX}{os.getpid()}-{name}"
         self.session = name
         self._marker = 0
         self.transcript: list[str] = []
@@ -48,7 +65,9 @@ class ScriptedHuman:
         self._tmux("kill-session", "-t", self.session, check=False)
 
     def close(self) -> None:
+        """Kill the tmux server and remove its socket (tmux leaves the socket file behind)."""
         self._tmux("kill-server", check=False)
+        (tmux_socket_dir() / self.socket).unlink(missing_ok=True)
 
     def screen(self) -> str:
         return self._tmux("capture-pane", "-p", "-S", "-2000", "-t", self.session)

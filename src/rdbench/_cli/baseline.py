@@ -40,7 +40,8 @@ def baseline(
     Prints the command that opens a shell in the attempt's sandbox (also written to
     LOG_DIR/baseline-<name>-<task>.connect.json). Logging in starts the clock; inside,
     `task instructions` lists the commands (score, stop/start for breaks, submit).
-    See docs/baselining.md.
+    See docs/baselining.md. Exits with status 1 when the attempt crashed (the message
+    and the log with its traceback are printed after the summary).
     """
     from rdbench.humans.run import LOCAL_WARNING, parse_budget, run_baseline
 
@@ -59,20 +60,20 @@ def baseline(
             sandbox=sandbox,
             display=display,
         )
-    click.echo(summary(log))
-    failed = [sample for sample in log.samples or [] if sample.error is not None]
-    if log.status != "success" or failed:
-        message = failed[0].error.message if failed else f"the eval ended with status {log.status}"
-        if "FrameworkDirectoryError" in message and sandbox == "bwrap":
-            from rdbench.errors import SandboxUnavailable
+    from rdbench._cli import _attempts
 
-            raise SandboxUnavailable(
-                "this bwrap sandbox has no writable /opt and /var/tmp for the human agent's "
-                "task commands; use --sandbox local for a trusted baseliner"
-            )
-        raise click.ClickException(
-            f"the attempt failed: {message.splitlines()[0]} (log: {log.location})"
+    ended, echo = _attempts.outcomes([log]), _attempts.crash_echo()
+    if sandbox == "bwrap" and any("FrameworkDirectoryError" in c.message for c in ended.crashes):
+        from rdbench.errors import SandboxUnavailable
+
+        raise SandboxUnavailable(
+            "this bwrap sandbox has no writable /opt and /var/tmp for the human agent's "
+            "task commands; use --sandbox local for a trusted baseliner"
         )
+    _attempts.say_headline(ended, echo)
+    click.echo(summary(log))
+    _attempts.say_crashes(ended, echo)
+    _attempts.exit_if_crashed(ended)
 
 
 def summary(log: object) -> str:
@@ -84,8 +85,7 @@ def summary(log: object) -> str:
     for sample in log.samples or []:  # type: ignore[attr-defined]
         human = (sample.store or {}).get(BUDGET_KEY) or {}
         if sample.error is not None:
-            reason = sample.error.message.splitlines()[0]
-            lines.append(f"{sample.id}: no score (the attempt failed: {reason})")
+            lines.append(f"{sample.id}: no score (the attempt crashed)")
             continue
         score = (sample.scores or {}).get(SCORER_NAME)
         value = (

@@ -91,6 +91,9 @@ def run(
 ) -> None:
     """Run agent attempts on tasks through Inspect's eval set (resumable).
 
+    Exits with status 1 when any attempt crashed: after the summary, one line per crashed
+    attempt gives its error and its log (the traceback is there, for `inspect view`).
+
     \b
     Examples:
       rdbench run --model anthropic/claude-sonnet-4-5 --tasks optimize_kernel \\
@@ -108,7 +111,13 @@ def run(
         plan, log_dir=log_dir, token_limit=token_limit, message_limit=message_limit,
         max_samples=max_samples, display=display, model_args=model_args,
     )
+    from rdbench._cli import _attempts
+
+    ended, echo = _attempts.outcomes(logs), _attempts.crash_echo()
+    _attempts.say_headline(ended, echo)
     print_summary(logs, log_dir)
+    _attempts.say_crashes(ended, echo)
+    _attempts.exit_if_crashed(ended)
 
 
 def parse_model_args(items: tuple[str, ...] | list[str]) -> dict[str, Any]:
@@ -422,11 +431,5 @@ def print_summary(logs: list[Any], log_dir: Path) -> None:
     if not console.is_terminal:  # pipes and CI: do not squeeze the table into 80 columns
         console = Console(width=120)
     console.print(table)
-    for row in rows:
-        if row["errors"]:
-            console.print(
-                f"[red]{row['task']}: {row['errors']} attempt(s) crashed[/red], e.g.: "
-                f"{row['first_error']}", markup=True, highlight=False,
-            )
     console.print(f"logs: {log_dir}")
     console.print(f"transcripts: inspect view --log-dir {log_dir}")

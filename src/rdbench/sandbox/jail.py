@@ -212,6 +212,8 @@ def run_jailed(
     return subprocess.run(
         jail_argv(spec, argv),
         input=input,
+        # never the harness's own stdin, which may be the user's terminal
+        stdin=subprocess.DEVNULL if input is None else None,
         capture_output=True,
         timeout=timeout,
         check=False,

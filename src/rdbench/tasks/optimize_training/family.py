@@ -139,8 +139,9 @@ class OptimizeTraining(TaskFamily):
         ]  # fmt: skip
         timeout = float(params["train_timeout_s"])
         start = time.perf_counter()
-        proc = subprocess.Popen(
-            jail_argv(spec, argv), stdout=subprocess.PIPE, stderr=subprocess.PIPE
+        proc = subprocess.Popen(  # stdin: never the harness's, maybe the user's terminal
+            jail_argv(spec, argv), stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
         )
         _raise_session_priority(proc.pid)
         try:
@@ -173,7 +174,8 @@ class OptimizeTraining(TaskFamily):
         ]  # fmt: skip
         try:
             proc = subprocess.run(
-                jail_argv(spec, argv), capture_output=True, timeout=EVAL_TIMEOUT_S, check=False
+                jail_argv(spec, argv), stdin=subprocess.DEVNULL, capture_output=True,
+                timeout=EVAL_TIMEOUT_S, check=False,
             )
         except subprocess.TimeoutExpired as ex:
             raise InvalidSubmission("evaluating the trained model timed out") from ex
