@@ -9,9 +9,9 @@ files beside them; the family's real scorer then scores it (see docs/scoring.md)
   canary must not appear in the message the agent sees;
 - `sys.path` shadowing: workspace modules named like standard ones (`json.py`, ...) that end
   the process if imported; scoring must not change;
-- output symlinks: the solution replaces every file its process writes with a link to a
-  host secret (the family's hidden and cached files by suffix, else a FIFO the test
-  watches); the score must not rise, the FIFO must never be opened, nothing echoed;
+- output symlinks: the solution replaces every file its process writes (when it is closed,
+  and by a polling thread) with a link to a host FIFO the test watches; the host must never
+  open it, the score must not rise, and nothing read through it may be echoed;
 - hidden data at import time (precomputation): code at import searches the files, open
   descriptors and modules it can reach for bytes of the family's hidden files; it must
   find none.
@@ -182,12 +182,12 @@ def test_workspace_modules_cannot_shadow_the_standard_library(
 
 SYMLINK_ATTACK = """
 import atexit as _rdb_atexit
+import builtins as _rdb_builtins
 import os as _rdb_os
 import threading as _rdb_threading
 import time as _rdb_time
 
-_RDB_TARGETS = {targets!r}
-_RDB_CANARY = {canary!r}
+_RDB_TARGET = {target!r}
 _RDB_DIRS = ["/rdbench/out", "/rdbench", _rdb_os.getcwd(), "/tmp", _rdb_os.path.expanduser("~")]
 
 
@@ -208,13 +208,45 @@ _RDB_KEEP = _rdb_files()
 
 def _rdb_swap():
     for path in _rdb_files() - _RDB_KEEP:
-        suffix = _rdb_os.path.splitext(path)[1]
-        target = next((t for t in _RDB_TARGETS if t.endswith(suffix) and suffix), _RDB_CANARY)
         try:
-            _rdb_os.symlink(target, path + ".rdb-link")
+            _rdb_os.symlink(_RDB_TARGET, path + ".rdb-link")
             _rdb_os.replace(path + ".rdb-link", path)
         except OSError:
             pass
+
+
+class _RdbFile:
+    # a file the solution's process writes: becomes a link as soon as it is closed
+    def __init__(self, handle):
+        self._handle = handle
+
+    def __getattr__(self, name):
+        return getattr(self._handle, name)
+
+    def __iter__(self):
+        return iter(self._handle)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+        return False
+
+    def close(self):
+        self._handle.close()
+        _rdb_swap()
+
+
+_rdb_open = _rdb_builtins.open
+
+
+def _rdb_patched_open(file, mode="r", *args, **kwargs):
+    handle = _rdb_open(file, mode, *args, **kwargs)
+    return _RdbFile(handle) if any(m in mode for m in "wax+") else handle
+
+
+_rdb_builtins.open = _rdb_patched_open
 
 
 def _rdb_loop():
@@ -238,12 +270,9 @@ def test_output_symlinks_to_host_secrets_gain_nothing(
     _entry_points(family)
     _needs_unrestricted_code(family, tmp_path_factory)
     clean = _clean(family, tmp_path_factory)
-    secret = tmp_path / "secret.fifo"  # a link the host follows to it opens it: noticed
+    secret = tmp_path / "secret.fifo"  # a host that follows a link to it opens it: noticed
     followed = _fifo_watch(secret)
-    targets = [str(p) for p in _hidden_files(family)]
-    if family.cache_dir.is_dir():  # data a family builds (expected outputs, inputs)
-        targets += [str(p) for p in sorted(family.cache_dir.rglob("*")) if p.is_file()]
-    code = SYMLINK_ATTACK.format(targets=targets, canary=str(secret))
+    code = SYMLINK_ATTACK.format(target=str(secret))
     try:
         result = _score(family, _workspace(family, tmp_path / "ws", code))
         opened = followed["opened"]
