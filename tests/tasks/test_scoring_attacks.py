@@ -45,7 +45,7 @@ SHADOWED = (
 )
 needs_bwrap = pytest.mark.skipif(shutil.which("bwrap") is None, reason="bubblewrap missing")
 _clean_scores: dict[str, ScoreResult] = {}
-_unrestricted: dict[str, bool] = {}
+_unrestricted: dict[str, str] = {}  # family -> why the probe was invalid ('' if valid)
 
 
 def _family(name: str) -> TaskFamily:
@@ -99,15 +99,25 @@ def _clean(family: TaskFamily, tmp_path_factory: pytest.TempPathFactory) -> Scor
 
 
 def _needs_unrestricted_code(family: TaskFamily, tmp_path_factory) -> None:
-    """Skip unless the family's solution files may hold arbitrary Python (probed once)."""
+    """Skip unless the family's solution files may hold arbitrary Python (probed once).
+
+    The probe (two harmless imports at the top of each solution file) is scored twice at
+    most, so that one scoring spoiled by a busy machine does not skip the attacks.
+    """
     if family.name not in _unrestricted:
-        dest = tmp_path_factory.mktemp(f"{family.name}-probe")
         code = "import os as _probe_os\nimport sys as _probe_sys\n"
-        _unrestricted[family.name] = _score(family, _workspace(family, dest, code)).valid
-    if not _unrestricted[family.name]:
+        message = ""
+        for attempt in range(2):
+            dest = tmp_path_factory.mktemp(f"{family.name}-probe{attempt}")
+            result = _score(family, _workspace(family, dest, code))
+            message = "" if result.valid else result.message
+            if result.valid:
+                break
+        _unrestricted[family.name] = message
+    if _unrestricted[family.name]:
         pytest.skip(
-            f"family {family.name} rejects unrestricted code in its solution files (a "
-            "static check); its own tests attack what that check misses"
+            f"family {family.name} rejects unrestricted code in its solution files (probe: "
+            f"{_unrestricted[family.name][:160]}); its own tests attack what that misses"
         )
 
 
