@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import importlib.util
 import json
+import shutil
+import sys
 from pathlib import Path
 
 import pytest
@@ -119,7 +121,7 @@ def test_hidden_table_never_reaches_the_workspace(family, tmp_path):
         workspace = materialize(family, tmp_path / solution, solution)
         names = {p.name for p in workspace.rglob("*")}
         assert "table.json" not in names
-        assert {"train.py", "submission.json", "train.txt.gz", "validation.txt.gz"} <= names
+        assert {"train.py", "submission.json", "runs.jsonl"} <= names
         table_text = (family.hidden_dir / "table.json").read_text()
         for path in workspace.rglob("*"):
             if path.is_file() and path.suffix in (".json", ".jsonl", ".py", ".md"):
@@ -154,3 +156,55 @@ def test_starting_and_reference_calibration(family, solution, expected):
     result = score_solution(family, family.variants()[0], solution)
     assert result.valid, result.message
     assert result.normalized == pytest.approx(expected, abs=0.05)
+
+
+# -- the compute cap (issue 20, item 5) --------------------------------------------------------
+def test_given_runs_are_all_within_the_cap(family, workspace_train):
+    runs = [json.loads(line) for line in (family.workspace_dir / "runs.jsonl").open()]
+    assert len(runs) >= 10
+    for run in runs:
+        assert run["params"] == workspace_train.param_count(run["d_model"])
+        assert run["flops"] == pytest.approx(6 * run["params"] * run["tokens"])
+        assert run["flops"] <= workspace_train.CAP_FLOPS
+
+
+def test_workspace_holds_no_text_to_train_on(family, tmp_path):
+    from rdbench.tasks import _corpus
+
+    workspace = materialize(family, tmp_path / "ws", "starting")
+    files = [p for p in workspace.rglob("*") if p.is_file()]
+    assert not [p for p in files if p.suffix in (".gz", ".txt", ".bz2", ".xz", ".zip")]
+    contents = "".join(p.read_bytes().decode("latin-1") for p in files)
+    train_text, validation_text, _ = _corpus.corpus_splits()
+    for text in (train_text, validation_text):
+        verses = sorted(text.splitlines(), key=len)[-20:]  # the longest, most distinctive
+        assert not [v for v in verses if v in contents]
+
+
+@pytest.mark.skipif(shutil.which("bwrap") is None, reason="bubblewrap missing")
+def test_training_at_the_full_budget_is_impossible_in_the_workspace(family, tmp_path):
+    # The attack: skip train.py's cap check by calling train.train() directly at 3e12
+    # FLOPs, reproducing the hidden table. Its first step, loading the text, must fail.
+    from rdbench.sandbox import JailSpec, run_jailed
+
+    workspace = materialize(family, tmp_path / "ws", "starting")
+    (workspace / "attack.py").write_text(
+        "import train\n"
+        "tokens = train.load_split('train')\n"
+        "print('loaded', len(tokens))\n"
+    )
+    spec = JailSpec(workspace=workspace, workspace_writable=True)
+    proc = run_jailed(spec, [sys.executable, "attack.py"], timeout=300)
+    assert b"loaded" not in proc.stdout
+    assert proc.returncode != 0 and b"FileNotFoundError" in proc.stderr
+    assert workspace_main(family, tmp_path) == 2
+
+
+def workspace_main(family, tmp_path) -> int:
+    """Run the workspace's train.py main() for one capped run; return its exit code."""
+    path = family.workspace_dir / "train.py"
+    spec = importlib.util.spec_from_file_location("sl_train_no_data", path)
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    mod.DATA_DIR = tmp_path / "no-data"
+    return mod.main(["--d-model", "16", "--tokens", "40960"])

@@ -11,6 +11,28 @@ A family is an optimization problem from AI R&D work. Its folder holds:
 
 This module imports nothing heavy: `rdbench tasks` and `rdbench check` load families
 without Inspect, and families import torch only inside their scorer.
+
+Keeping a scorer sound (see docs/scoring.md; `tests/tasks/test_scoring_attacks.py` runs the
+generic attacks against every family that declares `solution_files`). Assume the solution
+is written by an agent that wants a high score without the work:
+
+- Run the solution's code only in a jail (`rdbench.sandbox.run_jailed`), never in the
+  harness's process, with a clean `sys.path` (`python -I`, the workspace last or absent) so
+  that a workspace `json.py` cannot stand in for a module the runner imports.
+- Read what a jail wrote without following links (`os.open(..., O_NOFOLLOW)`, regular files
+  only, size-capped), with no privilege the solution lacks; never bind or load a path the
+  solution could have made a link.
+- Compare against hidden data on the host: expected results never enter a jail, nor any
+  path a jail can name.
+- Messages to the agent carry only family-written text and numbers the family computed:
+  never the solution's output, exception text, values or shapes, nor host paths.
+- Hidden inputs reach the solution only inside the timed window (or time the whole setup).
+- Enforce a rule outside the solution's process: a check that runs beside the solution's
+  code can be patched by it (record what the solution does and check it elsewhere).
+- No hidden data in any object or path the solution's process can reach (one batch at a
+  time, nothing that lets it remember earlier batches or see one input twice).
+- A cap on the agent's own work (compute, steps) holds only if the agent cannot call
+  around it; otherwise change the task so that breaking the cap gains nothing.
 """
 
 from __future__ import annotations
@@ -150,6 +172,14 @@ class TaskFamily:
     on a host copy of the agent's workspace, outside the agent's sandbox: a scorer that
     runs the agent's code must do it in a jail (`rdbench.sandbox.run_jailed`), never in
     the harness's process.
+
+    A sound scorer (the module docstring and docs/scoring.md say how) gives a high score
+    only for the work the score stands for: it runs the solution only in a jail with a
+    clean `sys.path`, reads the jail's outputs without following links, compares them
+    with hidden data on the host, puts only family-written text in its messages, hands
+    hidden inputs over only inside the timed window, enforces rules outside the
+    solution's process and leaves no hidden data in an object or path the solution can
+    reach. Declare `solution_files` so the shared attack tests can check it.
     """
 
     #: Family name: the folder name, also the Inspect task name `rdbench/<name>`.
@@ -176,6 +206,12 @@ class TaskFamily:
     quick: ClassVar[bool] = True
     #: The normalization of the main variant.
     normalization: ClassVar[Normalization | None] = None
+    #: The solution's entry points: workspace-relative paths of the Python files whose
+    #: code the scorer runs (imports or executes), for the shared attack tests
+    #: (`tests/tasks/test_scoring_attacks.py`), which put attack code at their top.
+    #: `()`: the scorer runs no code of the solution (it only reads data files).
+    #: None (the default): not declared; the attack tests skip the family and say so.
+    solution_files: ClassVar[tuple[str, ...] | None] = None
 
     def __init__(self, root: Path) -> None:
         self.root = root

@@ -3,7 +3,7 @@
 Shared by the scorer (on the hidden test text) and the agent's `evaluate.py` and `train.py`
 (on the train and validation text in `data/`). Needs numpy only.
 
-The evaluation cuts `count` windows of `LENGTH` characters at seeded random offsets and
+The evaluation cuts `count` non-overlapping windows of `LENGTH` characters at seeded offsets and
 replaces a seeded random `MASK_RATE` of the positions of each window (at least one) by
 `MASK_ID`. The model sees only the masked windows and must return logits for every position;
 the loss is the mean cross-entropy (nats) of the original characters at the masked positions.
@@ -48,22 +48,44 @@ def masked_windows(
 ) -> tuple[np.ndarray, np.ndarray]:
     """Return (inputs, targets): `count` windows of `length` ids, masked at seeded positions.
 
-    `inputs` is uint8 [count, length] with MASK_ID at the masked positions; `targets` is
-    uint8 [count, length] holding the original id at masked positions and PAD_ID elsewhere.
+    The windows never overlap (no character is in two windows, so a masked character is
+    visible nowhere else) and come in random order: the text is cut into slots of
+    `2 * length`, `count` slots are drawn without replacement, and each window starts at a
+    seeded offset inside its slot. `inputs` is uint8 [count, length] with MASK_ID at the
+    masked positions; `targets` is uint8 [count, length] holding the original id at masked
+    positions and PAD_ID elsewhere.
 
     Raises:
-        ValueError: `ids` is shorter than one window.
+        ValueError: `ids` is too short for `count` non-overlapping windows.
     """
-    if len(ids) < length:
-        raise ValueError("the text is shorter than one window")
     rng = np.random.default_rng(seed)
-    starts = rng.integers(0, len(ids) - length + 1, size=count)
+    starts = window_starts(len(ids), count, rng, length)
     windows = np.stack([ids[s : s + length] for s in starts]).astype(np.uint8)
     mask = rng.random((count, length)) < mask_rate
     mask[np.arange(count), rng.integers(0, length, size=count)] = True  # at least one
     inputs = np.where(mask, MASK_ID, windows).astype(np.uint8)
     targets = np.where(mask, windows, PAD_ID).astype(np.uint8)
     return inputs, targets
+
+
+def window_starts(
+    n_ids: int, count: int, rng: np.random.Generator, length: int = LENGTH
+) -> np.ndarray:
+    """Return `count` start offsets of non-overlapping windows of `length` in `n_ids` ids.
+
+    Slots of `2 * length` ids are drawn without replacement (in random order); each window
+    starts at a random offset within its first half, so no two windows share an id.
+
+    Raises:
+        ValueError: fewer than `count` slots fit.
+    """
+    slot = 2 * length
+    slots = (n_ids - length) // slot + 1 if n_ids >= length else 0
+    if slots < count:
+        raise ValueError(f"the text is too short for {count} non-overlapping windows")
+    chosen = rng.choice(slots, size=count, replace=False)
+    room = np.minimum(length, n_ids - length - chosen * slot + 1)
+    return chosen * slot + (rng.random(count) * room).astype(np.int64)
 
 
 def masked_loss(logits: np.ndarray, targets: np.ndarray) -> float:

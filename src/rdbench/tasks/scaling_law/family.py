@@ -1,8 +1,9 @@
 """scaling_law: predict the compute-optimal model size of a tiny LM, and the loss it reaches.
 
-A CPU analogue of RE-Bench's scaling-law environment. The agent may train small character
-models (at most `CAP_FLOPS` per run, enforced by the workspace's `train.py`) and submits,
-for a budget 15 times larger, the width it predicts is best and the loss it predicts that
+A CPU analogue of RE-Bench's scaling-law environment. The agent gets 15 runs of small
+character models (each within `CAP_FLOPS`; the workspace holds the training script but
+no text to train on, so the cap cannot be broken) and submits, for a budget 15 times
+larger, the width it predicts is best and the loss it predicts that
 model reaches on hidden text. The scorer looks the choice up in a table of real training
 runs at the full budget (`hidden/table.json`, built by `build_table.py`).
 
@@ -32,13 +33,14 @@ BUDGET_TOLERANCE = 0.01
 
 class ScalingLaw(TaskFamily):
     name = "scaling_law"
-    summary = "Fit a scaling law from capped small runs; pick the model size for a 15x budget"
-    human_minutes = 240.0
+    summary = "Fit a scaling law to given capped runs; pick the model size for a 15x budget"
+    human_minutes = 150.0
     time_limit_s = 4 * 3600
     resources = Resources(cores=2, memory_mb=4096, disk_mb=2048)
     final_score_policy = "final"
     score_visible = False
     quick = True
+    solution_files = ()  # the scorer reads submission.json; it runs no code of the agent's
     # Raw scores (regret + prediction error, nats/char) of starting/submission.json and
     # reference/submission.json against hidden/table.json; see README.md.
     normalization = Normalization(

@@ -1,10 +1,10 @@
-"""The reference solution: small runs under the cap, a fitted Chinchilla law, a prediction.
+"""The reference solution: a Chinchilla law fitted to the given small runs, a prediction.
 
 Usage (in the workspace): python fit_law.py [--runs runs.jsonl]
 
-1. Trains IsoFLOP families of small runs, every one within `train.CAP_FLOPS`: for each
-   budget C in `BUDGETS`, each width whose run at C has at least `MIN_STEPS` steps.
-   Results go to `runs.jsonl` (existing lines are reused, so it can resume).
+1. Reads the workspace's `runs.jsonl`: IsoFLOP families of small runs, every one within
+   `train.CAP_FLOPS` (for each budget C in 2.5e10, 5e10, 1e11, 2e11, each width of 16-96
+   whose run at C has at least 25 steps).
 2. Fits L(N, D) = E + A / N^alpha + B / D^beta to all runs (Chinchilla's approach 3: a
    Huber loss on log L, from a grid of starting points, L-BFGS).
 3. For the target budget, evaluates the fitted law at every menu width with
@@ -20,43 +20,13 @@ import json
 from pathlib import Path
 
 import numpy as np
-import torch
+import train
 from scipy.optimize import minimize
 
-import train
 
-BUDGETS = (2.5e10, 5e10, 1e11, 2e11)
-WIDTHS = (16, 32, 48, 64, 80, 96)
-MIN_STEPS = 25
-
-
-def planned_runs() -> list[tuple[int, int]]:
-    """Return the (d_model, tokens) of every experiment: IsoFLOP families under the cap."""
-    runs = []
-    for budget in BUDGETS:
-        assert budget <= train.CAP_FLOPS
-        for d_model in WIDTHS:
-            tokens = int(budget / (6 * train.param_count(d_model)))
-            if tokens // train.TOKENS_PER_STEP >= MIN_STEPS:
-                runs.append((d_model, tokens))
-    return runs
-
-
-def run_all(path: Path) -> list[dict]:
-    """Run the planned experiments not yet in `path` (appending each); return all results."""
-    done = [json.loads(line) for line in path.read_text().splitlines()] if path.exists() else []
-    have = {(r["d_model"], r["tokens"] // train.TOKENS_PER_STEP) for r in done}
-    train_tokens = train.load_split("train")
-    validation = train.load_split("validation")
-    for d_model, tokens in planned_runs():
-        if (d_model, tokens // train.TOKENS_PER_STEP) in have:
-            continue
-        result = train.train(d_model, tokens, train_tokens, validation, seed=0)
-        print(json.dumps(result), flush=True)
-        with open(path, "a") as f:
-            f.write(json.dumps(result) + "\n")
-        done.append(result)
-    return done
+def load_runs(path: Path) -> list[dict]:
+    """Return the runs in the JSON-lines file `path`."""
+    return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
 
 
 def _huber(residual: np.ndarray, delta: float = 1e-3) -> np.ndarray:
@@ -100,8 +70,7 @@ def main() -> None:
     parser.add_argument("--runs", type=Path, default=Path("runs.jsonl"))
     parser.add_argument("--out", type=Path, default=Path("submission.json"))
     args = parser.parse_args()
-    torch.set_num_threads(1)  # these models are too small to gain from threads
-    runs = run_all(args.runs)
+    runs = load_runs(args.runs)
     law = fit_law(runs)
     print("fitted law:", json.dumps(law))
     choices = []

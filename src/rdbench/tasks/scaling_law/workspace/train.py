@@ -1,9 +1,11 @@
-"""Train one tiny character-level language model on the corpus and report its loss.
+"""The training script behind `runs.jsonl` and behind the scorer's table: read, not run.
 
 Usage:
     python train.py --sizes                       # the model menu with parameter counts
-    python train.py --d-model 64 --tokens 400000  # one run (compute-capped, see below)
-    python train.py --d-model 64 --tokens 400000 --log runs.jsonl   # also append the result
+
+This workspace holds no training text: every experiment you may use is already in
+`runs.jsonl` (made with this script, seed 0, each within `CAP_FLOPS`), and the scorer's
+table was made with this script at the full budget. `train`/`fit` show exactly how.
 
 The model is a small GPT (pre-LayerNorm, learned positions, tied input/output embedding,
 2 layers, head size 16, context 128) over the corpus's 77 characters. `--d-model` picks its
@@ -29,8 +31,8 @@ from pathlib import Path
 
 import numpy as np
 import torch
-import torch.nn as nn
 import torch.nn.functional as F
+from torch import nn
 
 #: Largest compute one run may use (6 * N * D FLOPs).
 CAP_FLOPS = 2e11
@@ -240,6 +242,12 @@ def main(argv: list[str] | None = None) -> int:
     if flops > CAP_FLOPS:
         print(
             f"refused: this run needs {flops:.3g} FLOPs, above the cap of {CAP_FLOPS:.3g} per run",
+            file=sys.stderr,
+        )
+        return 2
+    if not (DATA_DIR / "train.txt.gz").is_file():
+        print(
+            "refused: this workspace has no training text; the experiments are in runs.jsonl",
             file=sys.stderr,
         )
         return 2
