@@ -81,6 +81,28 @@ class Flaky(TaskFamily):
 """
 
 
+BUSY = """
+import itertools
+
+from rdbench.errors import TimingUnreliable
+from rdbench.tasks.contract import Normalization, ScoreResult, TaskFamily
+
+class Busy(TaskFamily):
+    name = "busy"
+    human_minutes = 60.0
+    timing_sensitive = True
+    normalization = Normalization(start=2.0, reference=0.5, transform="log", direction="lower")
+    _calls = itertools.count()
+
+    def score(self, workspace, variant):
+        seconds = float((workspace / "seconds.txt").read_text())
+        # the reference cannot be timed on this machine; the start can, after one retry
+        if seconds < 1 or next(self._calls) == 0:
+            raise TimingUnreliable("timing unreliable: yardstick spread 31%")
+        return ScoreResult(seconds, {"solution_s": [seconds]})
+"""
+
+
 def _family_folder(root: Path, name: str, source: str, start: str, reference: str) -> None:
     folder = root / name
     for sub in ("workspace", "starting", "reference"):
@@ -99,6 +121,7 @@ def families(tmp_path, monkeypatch):
     _family_folder(root, "noisy", TIMED.format(cls="Noisy", name="noisy", noise=1.5), "2", "0.5")
     _family_folder(root, "untimed", UNTIMED, "0", "1")
     _family_folder(root, "flaky", FLAKY, "2", "0.5")
+    _family_folder(root, "busy", BUSY, "2", "0.5")
     monkeypatch.setenv("RDBENCH_TASKS_PATH", str(root))
     monkeypatch.setenv("RDBENCH_CACHE", str(tmp_path / "cache"))
     return root
@@ -217,6 +240,32 @@ def test_check_measures_a_timing_outlier_again(families):
     assert not row["ok"] and row["earlier"] == []
     (untimed_start, _) = check_family(load_families(["untimed"])[0], retries=3)
     assert untimed_start["earlier"] == []
+
+
+def test_check_reports_unreliable_timing_as_such_not_as_a_failure(families):
+    from rdbench._cli.check import EXIT_TIMING_UNRELIABLE, check_family, exit_status
+
+    starting, reference = check_family(load_families(["busy"])[0])
+    # retried once: the start then scores; the reference stays unreliable and is no FAIL
+    assert starting["ok"] and starting["earlier"] == [[None]]
+    assert starting["details"] == {"solution_s": [2.0]}
+    assert not reference["ok"] and not reference["valid"]
+    assert reference["timing_unreliable"] == "timing unreliable: yardstick spread 31%"
+    assert exit_status([starting, reference]) == EXIT_TIMING_UNRELIABLE == 3
+    assert exit_status([starting]) == 0
+    assert exit_status([starting, reference, {**starting, "ok": False}]) == 1
+
+
+def test_cli_check_says_retry_on_a_quieter_machine(families, tmp_path):
+    env = {"RDBENCH_TASKS_PATH": str(families), "RDBENCH_CACHE": str(tmp_path / "cache"),
+           "COLUMNS": "250"}
+    out = tmp_path / "check.json"
+    proc = _cli("check", "busy", "--json", str(out), env_extra=env)
+    assert proc.returncode == 3, proc.stdout + proc.stderr
+    assert "timing unreliable: yardstick spread 31% — retry on a quieter machine" in proc.stdout
+    assert "FAIL" not in proc.stdout and "calibrate" not in proc.stderr
+    rows = json.loads(out.read_text())
+    assert [r["timing_unreliable"] for r in rows] == [None, "timing unreliable: yardstick spread 31%"]
 
 
 def _cli(*args: str, env_extra: dict[str, str]) -> subprocess.CompletedProcess:
