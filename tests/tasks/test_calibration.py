@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 from rdbench.errors import UserError
-from rdbench.tasks import load_families, score_solution
+from rdbench.tasks import Normalization, load_families, score_solution
 from rdbench.tasks.calibration import (
     calibrate,
     calibration_path,
@@ -212,6 +212,26 @@ def test_noisy_timings_store_nothing_and_keep_the_old_calibration(families):
         calibrate(noisy, max_spread=0)
 
 
+def test_unreliable_timing_stores_no_calibration(families):
+    family = load_families(["busy"])[0]
+    with pytest.raises(UserError, match="timing unreliable: yardstick spread 31% while timing"):
+        calibrate(family, repeats=1)
+    assert not calibration_path(family).exists()
+
+
+def test_calibration_not_needed_where_the_ratios_hold(families):
+    from rdbench.tasks.calibration import calibration_needed, shipped_scores
+
+    family = _timed()
+    calibration = calibrate(family, repeats=1)
+    # on shipped anchors measured where the start took 2.04 and the reference 0.5: off by
+    # 0.014 at the start, so not needed
+    shipped = Normalization(start=2.04, reference=0.5, transform="log", direction="lower")
+    assert shipped_scores(calibration, shipped)["starting"] == pytest.approx(0.014, abs=1e-3)
+    assert calibration_needed(calibration, shipped) is False
+    assert calibration_needed(calibration, family.normalization) is True
+
+
 def test_untimed_families_are_not_calibrated(families):
     untimed = load_families(["untimed"])[0]
     with pytest.raises(UserError, match="does not time solutions"):
@@ -290,6 +310,11 @@ def test_cli_calibrate_show_check_and_remove(families, tmp_path):
     (row,) = json.loads(out.read_text())
     assert (row["start"], row["reference"], row["shipped_start"]) == (2.0, 0.5, 4.0)
     assert row["shipped_would_score_reference"] == pytest.approx(1.5)
+    # the shipped anchors are off here by 0.5 at both ends: the calibration matters
+    assert row["shipped_would_score"] == {"starting": pytest.approx(0.5),
+                                          "reference": pytest.approx(1.5)}
+    assert row["calibration_needed"] is True
+    assert "0.500 / 1.500" in proc.stdout and "yes" in proc.stdout
 
     proc = _cli("check", "timed", env_extra=env)
     assert proc.returncode == 0, proc.stdout + proc.stderr
