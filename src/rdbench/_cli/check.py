@@ -114,8 +114,8 @@ def calibration_hint(families: list[TaskFamily], rows: list[dict]) -> str | None
 @click.option("--quick", is_flag=True, help="Only the families marked quick (default: all).")
 @click.option("--repeat", default=1, show_default=True, help="Score each solution N times.")
 @click.option("--retries", type=int, default=None,
-              help="Measure a timing-sensitive family's out-of-tolerance solution again up to "
-                   "N times (default 1; other families are never retried).")
+              help="Measure a timing-sensitive family's out-of-tolerance or unreliably timed "
+                   "solution again up to N times (default 1; other families are never retried).")
 @click.option("--json", "json_out", type=click.Path(dir_okay=False, path_type=Path),
               help="Also write the results as JSON to this file.")
 def check(families: tuple[str, ...], quick: bool, repeat: int, retries: int | None,
@@ -126,9 +126,10 @@ def check(families: tuple[str, ...], quick: bool, repeat: int, retries: int | No
     1 +/- 0.05 (and, with --repeat, repeated scores differ by less than 0.05); 1 when any
     fails; 3 when none fails but a timing-sensitive family could not trust its own timing
     (the machine was too busy: "timing unreliable: ... - retry on a quieter machine"; such
-    a solution is measured again first, see --retries). Timing-sensitive families score a
-    ratio to a yardstick timed in the same run, so their anchors hold on any machine; a
-    calibration (`rdbench calibrate`) replaces them where one was measured.
+    a solution is measured again first, see --retries). A timing-sensitive family that
+    scores a ratio to a yardstick timed in the same run (optimize_kernel) keeps its anchors
+    through the machine's speed and load; a calibration (`rdbench calibrate`) replaces
+    them where one was measured.
     """
     if repeat < 1:
         raise click.BadParameter("must be at least 1", param_hint="--repeat")

@@ -263,12 +263,6 @@ def remove_calibration(family: TaskFamily) -> bool:
     return existed
 
 
-def shipped_score_of_reference(calibration: Calibration, shipped: Normalization) -> float:
-    """Return the score the shipped anchors would give this machine's reference solution
-    (e.g. 1.2 where it is relatively faster than on the reference machine)."""
-    return shipped(calibration.reference)
-
-
 def shipped_scores(calibration: Calibration, shipped: Normalization) -> dict[str, float]:
     """Return the scores the shipped anchors would give this machine's starting and
     reference solutions (`{"starting": ..., "reference": ...}`; ideally 0 and 1): how far

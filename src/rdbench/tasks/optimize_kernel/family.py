@@ -203,11 +203,13 @@ class _Jail:
         processes the last `freeze` did not know (they may have run on)."""
         found = False
         while True:
-            new = _descendants(self.proc.pid) - self.known
+            current = _descendants(self.proc.pid)
+            new = current - self.known
+            # forget processes that are gone: their pids may be reused outside the jail
+            self.known = current
             if not new:
                 break
             found = True
-            self.known |= new
             for pid in new:
                 try:
                     os.kill(pid, signal.SIGSTOP)
