@@ -63,7 +63,7 @@ def test_reference_is_valid_near_one_and_the_log_keeps_ratio_and_seconds(
     details = result.details
     assert details["solution_median_s"] / details["yardstick_median_s"] == pytest.approx(
         result.raw, rel=1e-3)
-    assert len(details["solution_s"]) == len(details["yardstick_pass_s"]) >= 5
+    assert len(details["solution_s"]) == len(details["yardstick_pass_s"]) >= 3
     assert 0 <= details["yardstick_spread"] <= 0.25 and "load_1min" in details
 
 
