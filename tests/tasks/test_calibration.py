@@ -371,14 +371,26 @@ def test_cpu_quota_is_the_smallest_on_the_way_up(tmp_path):
 
 @pytest.mark.slow
 def test_calibrating_the_real_kernel_family(tmp_path, monkeypatch):
-    """optimize_kernel through its real jailed scorer (about 15 s): the anchors measured here
+    """optimize_kernel through its real jailed scorer (about 30 s): the ratios measured here
     order the solutions, and a new family object scores the reference near 1 on them."""
     monkeypatch.setenv("RDBENCH_CACHE", str(tmp_path / "cache"))
     family = load_families(["optimize_kernel"])[0]
-    calibration = calibrate(family, repeats=2)
+    try:
+        calibration = calibrate(family, repeats=2)
+    except UserError as ex:
+        if "timing unreliable" not in str(ex):
+            raise
+        pytest.skip(f"this machine is too busy to calibrate on: {ex}")
     assert len(calibration.start_runs) == len(calibration.reference_runs) == 2
-    assert calibration.start / calibration.reference > 10  # Python loop vs C
+    # ratios to the yardstick (the reference's own code): the Python loop vs C, and 1
+    assert calibration.start / calibration.reference > 10
+    assert calibration.reference == pytest.approx(1.0, abs=0.2)
     fresh = load_families(["optimize_kernel"])[0]
     variant = fresh.variants()[0]
     assert variant.normalization.anchors.startswith("calibrated")
-    assert abs(score_solution(fresh, variant, "reference").normalized - 1.0) < 0.1
+    for _ in range(3):
+        result = score_solution(fresh, variant, "reference")
+        if result.timing_unreliable is None:
+            break
+    assert result.valid, result.message
+    assert abs(result.normalized - 1.0) < 0.1

@@ -346,6 +346,7 @@ class _Session:
         repeats: list[int] = []
         tainted_rounds = 0
         started = time.perf_counter()
+        pilot_s = self._pilot()
         round_no = 0
         while len(solution_s) < MAX_ROUNDS and (
             len(solution_s) < MIN_ROUNDS or sum(solution_s) + sum(
@@ -367,7 +368,7 @@ class _Session:
             self._check(name, x, gates)
             del x, gates
             solution_s.append(seconds)
-            m = self._repeats(solution_s, pass_s)
+            m = self._repeats(solution_s, pass_s or [pilot_s])
             yard, _ = self._timed(self.yardstick, name, m, publish=False)
             self.yardstick.thaw()  # trusted code: only the solution stays frozen
             repeats.append(m)
@@ -378,10 +379,17 @@ class _Session:
             jail.send("quit")
         return self._result(solution_s, pass_s, repeats, load_before, started)
 
+    def _pilot(self) -> float:
+        """Time one yardstick pass (not counted) to size the first round's yardstick run."""
+        self._stage("pilot")
+        os.rename(self.tmp / "stage" / "pilot", self.tmp / "in" / "pilot")
+        seconds, _ = self._timed(self.yardstick, "pilot", 1, publish=False)
+        self.yardstick.thaw()
+        self._cleanup("pilot")
+        return seconds
+
     def _repeats(self, solution_s: list[float], pass_s: list[float]) -> int:
         """Yardstick passes for the next round: a run as long as the solution's so far."""
-        if not pass_s:
-            return 1
         return max(1, round(statistics.median(solution_s) / statistics.median(pass_s)))
 
     def _cleanup(self, name: str) -> None:
