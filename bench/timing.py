@@ -15,6 +15,7 @@ scorer against the scorer before the yardstick (from git, `--base`), measured si
 everything it starts). Writes bench/results/timing.json.
 
 Usage: .venv/bin/python bench/timing.py [--repeats 3] [--mid-repeats 5] [--cost-pairs 2]
+       [--solutions reference mid starting]
        [--base b57b0d3]
 """
 
@@ -122,6 +123,7 @@ def main() -> None:
                              "by this scorer")
     parser.add_argument("--base", default="b57b0d3",
                         help="git revision of the scorer before the yardstick (for the cost)")
+    parser.add_argument("--solutions", nargs="+", default=list(SOLUTIONS), choices=SOLUTIONS)
     parser.add_argument("--worker", help=argparse.SUPPRESS)
     parser.add_argument("--family-dir", help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -132,31 +134,40 @@ def main() -> None:
     rows: list[dict] = []
     cost: dict[str, list[list[float]]] = {s: [] for s in SOLUTIONS}
     load_start = os.getloadavg()
+    order = [s for s in ("reference", "mid", "starting") if s in args.solutions]
     with tempfile.TemporaryDirectory(prefix="rdbench-bench-old-") as tmp:
         old = _old_family(args.base, Path(tmp) / "optimize_kernel")
-        for i in range(max(args.repeats, args.mid_repeats)):
-            for solution in SOLUTIONS:
-                if i >= (args.mid_repeats if solution == "mid" else args.repeats):
-                    continue
+        # one solution at a time, all conditions back to back, so that a run cut short still
+        # holds complete comparisons; results are written after every scoring
+        for solution in order:
+            quiet_repeats = args.mid_repeats if solution == "mid" else args.repeats
+            for i in range(quiet_repeats):
                 row = _score(solution, "quiet")
                 rows.append(row)
                 print(json.dumps(row), flush=True)
                 if i < args.cost_pairs:  # scoring cost: the old scorer right after
                     before = _score(solution, "quiet-old-scorer", old)
                     cost[solution].append([row["seconds"], before["seconds"]])
-    for condition in ("busy", "capped"):
-        burners = _burners(2) if condition == "busy" else []
-        try:
-            for _ in range(args.repeats):
-                for solution in SOLUTIONS:
-                    row = _score(solution, condition)
-                    rows.append(row)
-                    print(json.dumps(row), flush=True)
-        finally:
-            for burner in burners:
-                burner.kill()
-                burner.wait()
+                    print(json.dumps({"cost": solution, "new_s": row["seconds"],
+                                      "old_s": before["seconds"]}), flush=True)
+                _write(args, rows, cost, load_start, partial=True)
+            for condition in ("busy", "capped"):
+                burners = _burners(2) if condition == "busy" else []
+                try:
+                    for _ in range(args.repeats):
+                        row = _score(solution, condition)
+                        rows.append(row)
+                        print(json.dumps(row), flush=True)
+                        _write(args, rows, cost, load_start, partial=True)
+                finally:
+                    for burner in burners:
+                        burner.kill()
+                        burner.wait()
+    _write(args, rows, cost, load_start, partial=False)
 
+
+def _write(args: argparse.Namespace, rows: list[dict], cost: dict[str, list[list[float]]],
+           load_start: tuple[float, float, float], partial: bool) -> None:
     summary: dict[str, dict] = {}
     for solution in SOLUTIONS:
         quiet = [r["normalized"] for r in rows if r["solution"] == solution
@@ -174,8 +185,9 @@ def main() -> None:
                 "yardstick_median_s": [(r.get("details") or {}).get("yardstick_median_s")
                                        for r in these],
                 "timing_unreliable": [r.get("timing_unreliable") for r in these],
-                "max_shift_from_quiet": None if not quiet or None in scores else round(
-                    max(abs(s - entry["quiet_median"]) for s in scores), 4),
+                # over the scorings that gave a score (an unreliable one gives none)
+                "max_shift_from_quiet": None if not quiet or all(v is None for v in scores)
+                else round(max(abs(v - entry["quiet_median"]) for v in scores if v is not None), 4),
                 "load_1min": [r["load_1min"] for r in these],
             }
         pairs = cost[solution]
@@ -195,12 +207,15 @@ def main() -> None:
         "targets": {"max_shift": TARGET_SHIFT, "mid_quiet_spread": TARGET_SPREAD,
                     "scoring_time_ratio": TARGET_COST},
         "summary": summary,
-        "worst_shift": None if None in shifts else max(shifts),
+        "partial": partial,
+        "worst_shift": max((v for v in shifts if v is not None), default=None),
         "mid_quiet_spread": summary["mid"]["quiet_spread"],
         "rows": rows,
     }
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
     RESULTS.write_text(json.dumps(result, indent=2) + "\n")
+    if partial:
+        return
     print(f"wrote {RESULTS}: worst shift {result['worst_shift']}, mid spread "
           f"{result['mid_quiet_spread']}, scoring time ratios "
           f"{ {s: summary[s]['scoring_time_ratio'] for s in SOLUTIONS} }")
