@@ -137,8 +137,14 @@ def test_unreliable_yardstick_is_reported_not_scored(
     monkeypatch.setattr(module, "MAX_YARDSTICK_SPREAD", -1.0)  # any spread is too much
     result = score_workspace(family, family.variants()[0], reference_workspace)
     assert not result.valid and result.normalized is None
-    assert result.timing_unreliable.startswith("timing unreliable: yardstick spread ")
+    assert result.timing_unreliable.startswith("timing unreliable: ")
+    assert "spread" in result.timing_unreliable or "overloaded" in result.timing_unreliable
     assert "try again" in result.message
+    monkeypatch.setattr(module, "MAX_YARDSTICK_SPREAD", 10.0)
+    monkeypatch.setattr(module, "MAX_LOAD_PER_CORE", 0.0)  # any load is too much
+    result = score_workspace(family, family.variants()[0], reference_workspace)
+    assert not result.valid
+    assert result.timing_unreliable.startswith("timing unreliable: machine overloaded (load ")
 
 
 # -- what an agent might try (issue 20): each reproduced through the scorer ---------------------

@@ -49,6 +49,11 @@ MIN_ROUNDS, MAX_ROUNDS, TIME_BUDGET_S = 3, 9, 6.0
 #: The yardstick's per-pass times may spread (interquartile range / median) this much;
 #: beyond it the machine is too busy to time anything and the scoring says so.
 MAX_YARDSTICK_SPREAD = 0.25
+#: Beyond this 1-minute load average per usable core the machine is overloaded: on the
+#: dev VM at load 25 on 2 cores the reference timed against itself came out at ratio 0.51
+#: with a yardstick spread of only 23%. Two CPU-bound processes beside the scorer on an
+#: otherwise idle 2-core machine make a load of about 3.5.
+MAX_LOAD_PER_CORE = 3.0
 #: Rounds measured again when new processes of the solution appear during a run.
 MAX_TAINTED_ROUNDS = 2
 
@@ -409,6 +414,7 @@ class _Session:
         q1, q3 = np.percentile(pass_s, [25, 75])
         spread = float((q3 - q1) / yard)
         load = round(max(load_before, os.getloadavg()[0]), 2)
+        _refuse_overload(load)
         if spread > MAX_YARDSTICK_SPREAD:
             raise TimingUnreliable(
                 f"timing unreliable: yardstick spread {spread:.0%} (load {load:.1f})"
@@ -426,6 +432,15 @@ class _Session:
                 "load_1min": load,
                 "timed_s": round(time.perf_counter() - started, 3),
             },
+        )
+
+
+def _refuse_overload(load: float) -> None:
+    """Raise TimingUnreliable when the 1-minute `load` exceeds MAX_LOAD_PER_CORE per core."""
+    cores = len(os.sched_getaffinity(0))
+    if load > MAX_LOAD_PER_CORE * cores:
+        raise TimingUnreliable(
+            f"timing unreliable: machine overloaded (load {load:.1f} on {cores} cores)"
         )
 
 
