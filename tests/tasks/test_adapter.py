@@ -142,3 +142,104 @@ def test_invalid_final_submission_under_final_policy_is_nan(toy_path):
     assert math.isnan(final.value)
     assert final.answer.startswith("invalid submission")
     assert final.metadata["trajectory"][0]["score"] == pytest.approx(0.9)
+
+
+TIMED_TOY = """
+from rdbench.errors import InvalidSubmission, TimingUnreliable
+from rdbench.tasks.contract import Normalization, ScoreResult, TaskFamily
+
+class ToyTimed(TaskFamily):
+    name = "toy_timed"
+    human_minutes = 30.0
+    timing_sensitive = True
+    normalization = Normalization(start=1.0, reference=0.1, transform="log", direction="lower")
+
+    def score(self, workspace, variant):
+        text = (workspace / "answer.txt").read_text().strip()
+        if text == "busy":
+            raise TimingUnreliable("timing unreliable: yardstick spread 31%")
+        ratio = float(text)
+        return ScoreResult(ratio, {"solution_s": [ratio * 2.0], "yardstick_s": [2.0]})
+"""
+
+
+@pytest.fixture
+def timed_toy_path(tmp_path, monkeypatch):
+    folder = tmp_path / "families" / "toy_timed"
+    for sub in ("workspace", "starting", "reference"):
+        (folder / sub).mkdir(parents=True)
+    (folder / "family.py").write_text(textwrap.dedent(TIMED_TOY))
+    (folder / "instructions.md").write_text("Make answer.txt small.")
+    (folder / "starting" / "answer.txt").write_text("1.0")
+    (folder / "reference" / "answer.txt").write_text("0.1")
+    monkeypatch.setenv("RDBENCH_TASKS_PATH", str(tmp_path / "families"))
+    return tmp_path
+
+
+def test_details_are_logged_and_unreliable_timing_is_a_flag_not_a_score(timed_toy_path):
+    """A family's ScoreResult details reach the log; a TimingUnreliable is recorded as a
+    flag (NaN, not valid), the agent is told to try again, and the attempt goes on."""
+    from rdbench.agents import rdbench_agent
+    from rdbench.records.inspect_logs import read_eval_log_file
+    from rdbench.tasks.inspect_adapter import family_task
+
+    family = load_families(["toy_timed"])[0]
+    outputs = [
+        _call("bash", command="echo 0.5 > answer.txt"),
+        _call("score"),
+        _call("bash", command="echo busy > answer.txt"),
+        _call("score"),
+        _call("submit", answer="done"),
+    ]
+    model = get_model("mockllm/model", custom_outputs=outputs)
+    task = family_task(family, solver=rdbench_agent(), sandbox_spec="local")
+    log = inspect_eval(task, model=model, log_dir=str(timed_toy_path / "logs"), display="none")[0]
+    assert log.status == "success", log.error
+    sample = log.samples[0]
+    assert sample.error is None
+    first, second = [e for e in _score_events(sample) if e.intermediate]
+    assert first.score.metadata["details"] == {"solution_s": [1.0], "yardstick_s": [2.0]}
+    assert "timing_unreliable" not in first.score.metadata
+    assert math.isnan(second.score.value)
+    assert second.score.metadata["valid"] is False
+    assert second.score.metadata["timing_unreliable"] == "timing unreliable: yardstick spread 31%"
+    tool_messages = [m.text for m in sample.messages if m.role == "tool"]
+    assert any("timing unreliable, try again" in text and "31%" in text for text in tool_messages)
+    assert not any("Score: invalid" in text for text in tool_messages)
+
+    final = sample.scores["rdbench_scorer"]
+    # policy "best": the valid intermediate score, with its details; the busy final
+    # workspace is recorded as such and is no verdict
+    assert final.value == pytest.approx(math.log(2) / math.log(10))
+    assert final.metadata["details"]["yardstick_s"] == [2.0]
+    assert final.metadata["submission_timing_unreliable"].endswith("spread 31%")
+    assert final.metadata["submission_valid"] is False
+    points = final.metadata["trajectory"]
+    assert points[1]["timing_unreliable"].startswith("timing unreliable")
+    assert "timing_unreliable" not in points[0] and points[0]["details"]["solution_s"] == [1.0]
+
+    attempts, trajectory = read_eval_log_file(Path(log.location))
+    assert attempts["score"].iloc[0] == pytest.approx(final.value)
+    assert trajectory["score"].iloc[0] == pytest.approx(final.value)
+    assert math.isnan(trajectory["score"].iloc[1])
+
+
+def test_score_workspace_turns_timing_unreliable_into_a_flagged_result(timed_toy_path):
+    from rdbench.tasks import score_solution
+
+    family = load_families(["toy_timed"])[0]
+    variant = family.variants()[0]
+    result = score_solution(family, variant, "reference")
+    assert result.valid and result.normalized == pytest.approx(1.0)
+    assert result.details == {"solution_s": [0.2], "yardstick_s": [2.0]}
+    assert result.as_dict()["details"] == result.details
+    workspace = timed_toy_path / "busy"
+    workspace.mkdir()
+    (workspace / "answer.txt").write_text("busy")
+    from rdbench.tasks import score_workspace
+
+    busy = score_workspace(family, variant, workspace)
+    assert not busy.valid and busy.raw is None and busy.normalized is None
+    assert busy.timing_unreliable == "timing unreliable: yardstick spread 31%"
+    assert busy.message.startswith("timing unreliable: yardstick spread 31% — ")
+    assert "try again" in busy.message

@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 from rdbench.errors import UserError
-from rdbench.tasks import load_families, score_solution
+from rdbench.tasks import Normalization, load_families, score_solution
 from rdbench.tasks.calibration import (
     calibrate,
     calibration_path,
@@ -81,6 +81,28 @@ class Flaky(TaskFamily):
 """
 
 
+BUSY = """
+import itertools
+
+from rdbench.errors import TimingUnreliable
+from rdbench.tasks.contract import Normalization, ScoreResult, TaskFamily
+
+class Busy(TaskFamily):
+    name = "busy"
+    human_minutes = 60.0
+    timing_sensitive = True
+    normalization = Normalization(start=2.0, reference=0.5, transform="log", direction="lower")
+    _calls = itertools.count()
+
+    def score(self, workspace, variant):
+        seconds = float((workspace / "seconds.txt").read_text())
+        # the reference cannot be timed on this machine; the start can, after one retry
+        if seconds < 1 or next(self._calls) == 0:
+            raise TimingUnreliable("timing unreliable: yardstick spread 31%")
+        return ScoreResult(seconds, {"solution_s": [seconds]})
+"""
+
+
 def _family_folder(root: Path, name: str, source: str, start: str, reference: str) -> None:
     folder = root / name
     for sub in ("workspace", "starting", "reference"):
@@ -99,6 +121,7 @@ def families(tmp_path, monkeypatch):
     _family_folder(root, "noisy", TIMED.format(cls="Noisy", name="noisy", noise=1.5), "2", "0.5")
     _family_folder(root, "untimed", UNTIMED, "0", "1")
     _family_folder(root, "flaky", FLAKY, "2", "0.5")
+    _family_folder(root, "busy", BUSY, "2", "0.5")
     monkeypatch.setenv("RDBENCH_TASKS_PATH", str(root))
     monkeypatch.setenv("RDBENCH_CACHE", str(tmp_path / "cache"))
     return root
@@ -189,6 +212,26 @@ def test_noisy_timings_store_nothing_and_keep_the_old_calibration(families):
         calibrate(noisy, max_spread=0)
 
 
+def test_unreliable_timing_stores_no_calibration(families):
+    family = load_families(["busy"])[0]
+    with pytest.raises(UserError, match="timing unreliable: yardstick spread 31% while timing"):
+        calibrate(family, repeats=1)
+    assert not calibration_path(family).exists()
+
+
+def test_calibration_not_needed_where_the_ratios_hold(families):
+    from rdbench.tasks.calibration import calibration_needed, shipped_scores
+
+    family = _timed()
+    calibration = calibrate(family, repeats=1)
+    # on shipped anchors measured where the start took 2.04 and the reference 0.5: off by
+    # 0.014 at the start, so not needed
+    shipped = Normalization(start=2.04, reference=0.5, transform="log", direction="lower")
+    assert shipped_scores(calibration, shipped)["starting"] == pytest.approx(0.014, abs=1e-3)
+    assert calibration_needed(calibration, shipped) is False
+    assert calibration_needed(calibration, family.normalization) is True
+
+
 def test_untimed_families_are_not_calibrated(families):
     untimed = load_families(["untimed"])[0]
     with pytest.raises(UserError, match="does not time solutions"):
@@ -219,6 +262,32 @@ def test_check_measures_a_timing_outlier_again(families):
     assert untimed_start["earlier"] == []
 
 
+def test_check_reports_unreliable_timing_as_such_not_as_a_failure(families):
+    from rdbench._cli.check import EXIT_TIMING_UNRELIABLE, check_family, exit_status
+
+    starting, reference = check_family(load_families(["busy"])[0])
+    # retried once: the start then scores; the reference stays unreliable and is no FAIL
+    assert starting["ok"] and starting["earlier"] == [[None]]
+    assert starting["details"] == {"solution_s": [2.0]}
+    assert not reference["ok"] and not reference["valid"]
+    assert reference["timing_unreliable"] == "timing unreliable: yardstick spread 31%"
+    assert exit_status([starting, reference]) == EXIT_TIMING_UNRELIABLE == 3
+    assert exit_status([starting]) == 0
+    assert exit_status([starting, reference, {**starting, "ok": False}]) == 1
+
+
+def test_cli_check_says_retry_on_a_quieter_machine(families, tmp_path):
+    env = {"RDBENCH_TASKS_PATH": str(families), "RDBENCH_CACHE": str(tmp_path / "cache"),
+           "COLUMNS": "250"}
+    out = tmp_path / "check.json"
+    proc = _cli("check", "busy", "--json", str(out), env_extra=env)
+    assert proc.returncode == 3, proc.stdout + proc.stderr
+    assert "timing unreliable: yardstick spread 31% — retry on a quieter machine" in proc.stdout
+    assert "FAIL" not in proc.stdout and "calibrate" not in proc.stderr
+    rows = json.loads(out.read_text())
+    assert [r["timing_unreliable"] for r in rows] == [None, "timing unreliable: yardstick spread 31%"]
+
+
 def _cli(*args: str, env_extra: dict[str, str]) -> subprocess.CompletedProcess:
     return subprocess.run([sys.executable, "-m", "rdbench.cli", *args], check=False,
                           capture_output=True, text=True, timeout=120,
@@ -241,6 +310,11 @@ def test_cli_calibrate_show_check_and_remove(families, tmp_path):
     (row,) = json.loads(out.read_text())
     assert (row["start"], row["reference"], row["shipped_start"]) == (2.0, 0.5, 4.0)
     assert row["shipped_would_score_reference"] == pytest.approx(1.5)
+    # the shipped anchors are off here by 0.5 at both ends: the calibration matters
+    assert row["shipped_would_score"] == {"starting": pytest.approx(0.5),
+                                          "reference": pytest.approx(1.5)}
+    assert row["calibration_needed"] is True
+    assert "0.500 / 1.500" in proc.stdout and "yes" in proc.stdout
 
     proc = _cli("check", "timed", env_extra=env)
     assert proc.returncode == 0, proc.stdout + proc.stderr
@@ -297,14 +371,26 @@ def test_cpu_quota_is_the_smallest_on_the_way_up(tmp_path):
 
 @pytest.mark.slow
 def test_calibrating_the_real_kernel_family(tmp_path, monkeypatch):
-    """optimize_kernel through its real jailed scorer (about 15 s): the anchors measured here
+    """optimize_kernel through its real jailed scorer (about 30 s): the ratios measured here
     order the solutions, and a new family object scores the reference near 1 on them."""
     monkeypatch.setenv("RDBENCH_CACHE", str(tmp_path / "cache"))
     family = load_families(["optimize_kernel"])[0]
-    calibration = calibrate(family, repeats=2)
+    try:
+        calibration = calibrate(family, repeats=2)
+    except UserError as ex:
+        if "timing unreliable" not in str(ex):
+            raise
+        pytest.skip(f"this machine is too busy to calibrate on: {ex}")
     assert len(calibration.start_runs) == len(calibration.reference_runs) == 2
-    assert calibration.start / calibration.reference > 10  # Python loop vs C
+    # ratios to the yardstick (the reference's own code): the Python loop vs C, and 1
+    assert calibration.start / calibration.reference > 10
+    assert calibration.reference == pytest.approx(1.0, abs=0.2)
     fresh = load_families(["optimize_kernel"])[0]
     variant = fresh.variants()[0]
     assert variant.normalization.anchors.startswith("calibrated")
-    assert abs(score_solution(fresh, variant, "reference").normalized - 1.0) < 0.1
+    for _ in range(3):
+        result = score_solution(fresh, variant, "reference")
+        if result.timing_unreliable is None:
+            break
+    assert result.valid, result.message
+    assert abs(result.normalized - 1.0) < 0.1

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import shutil
+import tempfile
 from pathlib import Path
 
 import pytest
 
 from rdbench.errors import InvalidSubmission
-from rdbench.tasks import load_families, materialize, score_solution, score_workspace
+from rdbench.tasks import load_families, materialize, score_workspace
 
 
 @pytest.fixture(scope="module")
@@ -23,6 +24,25 @@ def reference_workspace(family, tmp_path) -> Path:
     return materialize(family, tmp_path / "ws", "reference")
 
 
+@pytest.fixture
+def few_rounds(monkeypatch):
+    """Three rounds per scoring: enough for tests that need a valid score, not precision."""
+    import rdbench.tasks.optimize_kernel.family as module
+
+    monkeypatch.setattr(module, "MIN_ROUNDS", 3)
+    monkeypatch.setattr(module, "MAX_ROUNDS", 3)
+
+
+def _score_timed(family, workspace: Path, tries: int = 3):
+    """Score a solution that should get a score; a machine too busy to time anything three
+    times in a row skips the test (timing_unreliable is tested on its own below)."""
+    for _ in range(tries):
+        result = score_workspace(family, family.variants()[0], workspace)
+        if result.timing_unreliable is None:
+            return result
+    pytest.skip(f"this machine is too busy to time the scorer: {result.timing_unreliable}")
+
+
 def _write_solution(workspace: Path, body: str) -> None:
     (workspace / "solution.py").write_text("import numpy as np\n" + body)
 
@@ -34,10 +54,17 @@ def test_hidden_files_never_reach_the_workspace(family, tmp_path):
     assert {"solution.py", "check.py"} <= names
 
 
-def test_reference_is_valid_and_near_one(family, reference_workspace):
-    result = score_workspace(family, family.variants()[0], reference_workspace)
+def test_reference_is_valid_near_one_and_the_log_keeps_ratio_and_seconds(
+    family, reference_workspace
+):
+    result = _score_timed(family, reference_workspace)
     assert result.valid, result.message
     assert result.normalized == pytest.approx(1.0, abs=0.25)  # loose: shared CI machines
+    details = result.details
+    assert details["solution_median_s"] / details["yardstick_median_s"] == pytest.approx(
+        result.raw, rel=1e-3)
+    assert len(details["solution_s"]) == len(details["yardstick_pass_s"]) >= 3
+    assert 0 <= details["yardstick_spread"] <= 0.25 and "load_1min" in details
 
 
 def test_a_textbook_cumsum_is_wrong(family, reference_workspace):
@@ -45,6 +72,7 @@ def test_a_textbook_cumsum_is_wrong(family, reference_workspace):
     result = score_workspace(family, family.variants()[0], reference_workspace)
     assert not result.valid
     assert "wrong output" in result.message
+    assert "expected" not in result.message  # no hidden values in the message
 
 
 def test_missing_solution_is_invalid(family, tmp_path):
@@ -53,33 +81,41 @@ def test_missing_solution_is_invalid(family, tmp_path):
         family.score(tmp_path / "ws", family.variants()[0])
 
 
-def test_crash_on_import_is_invalid_with_its_error(family, reference_workspace):
-    _write_solution(reference_workspace, "raise RuntimeError('kaboom')\n")
+def test_crash_on_import_is_invalid_without_echoing_its_error(family, reference_workspace):
+    _write_solution(reference_workspace, "raise RuntimeError('kaboom ' + open('/proc/self/mountinfo').read())\n")
     result = score_workspace(family, family.variants()[0], reference_workspace)
     assert not result.valid
-    assert "kaboom" in result.message
+    assert "importing solution.py" in result.message and "check.py" in result.message
+    # the solution's stderr (here: the jail's mount table, with host paths) is never shown
+    assert "kaboom" not in result.message and "/tmp" not in result.message
 
 
-def test_prints_from_the_solution_do_not_break_the_protocol(family, reference_workspace):
+def test_prints_from_the_solution_do_not_break_the_protocol(family, reference_workspace, few_rounds):
     source = (reference_workspace / "solution.py").read_text()
     (reference_workspace / "solution.py").write_text(
         source.replace('    """Return y', '    print("ready done saved")\n    """Return y', 1)
     )
-    result = score_workspace(family, family.variants()[0], reference_workspace)
+    result = _score_timed(family, reference_workspace)
     assert result.valid, result.message
 
 
-def test_the_solution_cannot_read_the_expected_results(family, reference_workspace):
-    expected = family._data_dir() / "expected.npy"
-    assert expected.exists()
+def test_the_solution_cannot_read_hidden_files(family, reference_workspace, few_rounds):
+    hidden = [family.hidden_dir / "params.json", family._lib_path(), family.cache_dir]
     _write_solution(
         reference_workspace,
-        f"y = np.load({str(expected)!r})\n"
-        "def scan(x, gates, decay):\n    return y\n",
+        "import os\n"
+        f"assert not any(os.path.exists(p) for p in {[str(p) for p in hidden]!r})\n"
+        "assert os.listdir('/rdbench/in') == []  # no input before the timed window\n"
+        "from pathlib import Path\n"
+        "exec(Path('solution_ref.py').read_text())\n",
     )
-    result = score_workspace(family, family.variants()[0], reference_workspace)
-    assert not result.valid
-    assert "No such file" in result.message or "denied" in result.message
+    shutil.copy(family.reference_dir / "solution.py", reference_workspace / "solution_ref.py")
+    text = (reference_workspace / "solution_ref.py").read_text()
+    (reference_workspace / "solution_ref.py").write_text(
+        text.replace("_HERE = os.path.dirname(os.path.abspath(__file__))", "_HERE = os.getcwd()")
+    )
+    result = _score_timed(family, reference_workspace)
+    assert result.valid, result.message
 
 
 def test_the_solution_sees_a_read_only_workspace(family, reference_workspace):
@@ -90,15 +126,167 @@ def test_the_solution_sees_a_read_only_workspace(family, reference_workspace):
     )
     result = score_workspace(family, family.variants()[0], reference_workspace)
     assert not result.valid
-    assert "Read-only file system" in result.message
+    assert "importing solution.py" in result.message
+
+
+def test_unreliable_yardstick_is_reported_not_scored(
+    family, reference_workspace, monkeypatch, few_rounds
+):
+    import rdbench.tasks.optimize_kernel.family as module
+
+    monkeypatch.setattr(module, "MAX_YARDSTICK_SPREAD", -1.0)  # any spread is too much
+    result = score_workspace(family, family.variants()[0], reference_workspace)
+    assert not result.valid and result.normalized is None
+    assert result.timing_unreliable.startswith("timing unreliable: ")
+    assert "spread" in result.timing_unreliable or "overloaded" in result.timing_unreliable
+    assert "try again" in result.message
+    monkeypatch.setattr(module, "MAX_YARDSTICK_SPREAD", 10.0)
+    monkeypatch.setattr(module, "MAX_LOAD_PER_CORE", 0.0)  # any load is too much
+    result = score_workspace(family, family.variants()[0], reference_workspace)
+    assert not result.valid
+    assert result.timing_unreliable.startswith("timing unreliable: machine overloaded (load ")
+
+
+# -- what an agent might try (issue 20): each reproduced through the scorer ---------------------
+# Each of these scored as valid, most above the reference, on the scorer before the yardstick.
+_HOST_PATH_OF = """
+def _host_path_of(inside):
+    for line in open('/proc/self/mountinfo'):
+        fields = line.split()
+        if fields[4] == inside:
+            return fields[3]
+    return None
+"""
+
+
+def test_an_output_symlink_to_host_files_is_refused(family, reference_workspace):
+    """The solution replaces its output with a link to where the host keeps the expected
+    results (found in /proc/self/mountinfo) and never writes a result itself."""
+    _write_solution(reference_workspace, _HOST_PATH_OF + """
+import builtins, os
+_open = builtins.open
+def _link_instead(path, mode='r', *args, **kwargs):
+    path = str(path)
+    if path.startswith('/rdbench/out/') and 'w' in mode:
+        os.symlink('/proc/self/root/etc/hostname', path)
+        return _open(os.devnull, mode)
+    return _open(path, mode, *args, **kwargs)
+builtins.open = _link_instead
+data = _host_path_of('/rdbench/data')
+if data is not None:  # the scorer before the yardstick: np.save to a link to expected.npy
+    np.save = lambda path, value: os.symlink(data + '/../expected.npy', path)
+def scan(x, gates, decay):
+    return x
+""")
+    result = score_workspace(family, family.variants()[0], reference_workspace)
+    assert not result.valid
+    assert "not a regular file" in result.message
+
+
+def test_precomputing_at_import_time_gains_nothing(family, reference_workspace):
+    """The solution computes the scan of the hidden input at import (untimed) from the
+    runner's globals or the input files, and `scan` returns the cached array."""
+    _write_solution(reference_workspace, """
+import __main__, glob, os
+_cache = None
+_x, _g = getattr(__main__, 'x', None), getattr(__main__, 'gates', None)
+if _x is None:
+    files = glob.glob('/rdbench/data/x.npy') + glob.glob('/rdbench/in/*')
+    if files:
+        _x = np.load(files[0])
+if _x is not None:
+    _g = _g if _g is not None else np.load('/rdbench/data/gates.npy')
+    _cache = np.empty(len(_x)); s = 0.0
+    for i, (v, g) in enumerate(zip(_x.tolist(), _g.tolist())):
+        s = 0.9731 * s + v if g == 0 else (max(s, v) if g == 1 else v)
+        _cache[i] = s
+def scan(x, gates, decay):
+    return _cache if _cache is not None and len(x) == len(_cache) else np.zeros(len(x))
+""")
+    result = score_workspace(family, family.variants()[0], reference_workspace)
+    assert not result.valid
+    assert "wrong output" in result.message
+
+
+def test_remembering_an_earlier_run_gains_nothing(family, reference_workspace):
+    """The first timed call computes; later calls return the first result (the median is
+    then the time of a lookup)."""
+    source = (family.reference_dir / "solution.py").read_text()
+    (reference_workspace / "solution.py").write_text(source + """
+_scan, _memo = scan, {}
+def scan(x, gates, decay):
+    if len(x) < 100000:
+        return _scan(x, gates, decay)
+    if 'y' not in _memo:
+        _memo['y'] = _scan(x, gates, decay)
+    return _memo['y']
+""")
+    result = score_workspace(family, family.variants()[0], reference_workspace)
+    assert not result.valid
+    assert "wrong output" in result.message
+
+
+def test_saying_done_early_through_the_protocol_pipe_gains_nothing(family, reference_workspace):
+    """The solution takes over the runner's protocol pipe (`__main__.proto`): it swallows
+    the runner's own replies and says "done" as soon as a timed call starts."""
+    source = (family.reference_dir / "solution.py").read_text()
+    (reference_workspace / "solution.py").write_text(source + """
+import __main__
+_real = __main__.proto
+class _Quiet:
+    def write(self, text):
+        if text != 'done\\n':
+            _real.write(text)
+__main__.proto = _Quiet()
+_scan = scan
+def scan(x, gates, decay):
+    if len(x) >= 100000:
+        _real.write('done\\n')
+    return _scan(x, gates, decay)
+""")
+    result = score_workspace(family, family.variants()[0], reference_workspace)
+    assert not result.valid, result.message
+    assert "was not written" in result.message
+
+
+def test_slowing_the_yardstick_down_gains_nothing(family, reference_workspace):
+    """The reference with three processes that burn CPU whenever scan is *not* running,
+    to slow the yardstick down and so lower the ratio: the solution is frozen meanwhile."""
+    source = (family.reference_dir / "solution.py").read_text()
+    (reference_workspace / "solution.py").write_text(source + """
+import mmap, time
+_flag = mmap.mmap(-1, 1)
+for _ in range(3):
+    if os.fork() == 0:
+        while True:
+            if _flag[0] == 0:
+                sum(range(20000))
+            else:
+                time.sleep(0.0002)
+_scan = scan
+def scan(x, gates, decay):
+    _flag[0] = 1
+    try:
+        return _scan(x, gates, decay)
+    finally:
+        _flag[0] = 0
+""")
+    honest = _score_timed(family, materialize(
+        family, reference_workspace.parent / "honest", "reference"))
+    result = _score_timed(family, reference_workspace)
+    assert result.valid and honest.valid, result.message + honest.message
+    assert result.normalized < honest.normalized + 0.1
 
 
 @pytest.mark.slow
 def test_starting_and_reference_calibration(family):
-    """`rdbench check` criteria: start 0 +/- 0.05, reference 1 +/- 0.05."""
-    variant = family.variants()[0]
-    start = score_solution(family, variant, "starting")
-    reference = score_solution(family, variant, "reference")
-    assert start.valid and reference.valid
-    assert start.normalized == pytest.approx(0.0, abs=0.05)
-    assert reference.normalized == pytest.approx(1.0, abs=0.05)
+    """`rdbench check` criteria on the shipped ratio anchors: start 0 +/- 0.05, reference
+    1 +/- 0.05."""
+    for solution, expected in (("starting", 0.0), ("reference", 1.0)):
+        workspace = materialize(family, Path(tempfile.mkdtemp()) / "ws", solution)
+        try:
+            result = _score_timed(family, workspace)
+        finally:
+            shutil.rmtree(workspace.parent, ignore_errors=True)
+        assert result.valid, result.message
+        assert result.normalized == pytest.approx(expected, abs=0.05), result.details

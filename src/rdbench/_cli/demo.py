@@ -44,7 +44,7 @@ def demo(out_dir: Path, full: bool, sandbox: str, skip_local_model: bool,
     log_dir.mkdir(parents=True, exist_ok=True)
 
     # 1. check the families
-    from rdbench._cli.check import calibration_hint, check_family
+    from rdbench._cli.check import RETRY_ADVICE, calibration_hint, check_family, exit_status
     from rdbench.tasks import load_families
 
     console.rule("[bold]1. Checking task families[/bold]")
@@ -62,7 +62,9 @@ def demo(out_dir: Path, full: bool, sandbox: str, skip_local_model: bool,
         table.add_row(row["task_id"], row["solution"],
                       "invalid" if score is None else f"{score:.3f}",
                       f"{row['expected']:g} ± 0.05", f"{row['seconds']:.1f}",
-                      "[green]ok[/green]" if row["ok"] else f"[red]FAIL[/red] {row['message']}")
+                      "[green]ok[/green]" if row["ok"] else
+                      f"[yellow]{row['timing_unreliable']} — {RETRY_ADVICE}[/yellow]"
+                      if row["timing_unreliable"] else f"[red]FAIL[/red] {row['message']}")
     console.print(table)
     hint = calibration_hint(families, check_rows)
     if hint:
@@ -132,6 +134,12 @@ def demo(out_dir: Path, full: bool, sandbox: str, skip_local_model: bool,
     console.print(f"transcripts: inspect view --log-dir {log_dir}")
     console.print(f"report: {os.path.abspath(report_path)}")
     _attempts.say_crashes(ended, echo)
-    if not all(row["ok"] for row in check_rows):
-        raise SystemExit(1)
+    status = exit_status(check_rows)
+    if status == 1:
+        raise SystemExit(1)  # a family's start or reference is off: the demo's premise fails
     _attempts.exit_if_crashed(ended)
+    if status:
+        # Only timing could not be trusted (a busy machine): the demo still showed every
+        # step, so it succeeds, and says what to re-run on a quieter machine.
+        echo("note: some timing checks were unreliable on this busy machine; "
+             "re-run `rdbench check` when it is quieter")

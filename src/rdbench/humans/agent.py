@@ -258,6 +258,8 @@ def _render_score(score: Any, human_s: float) -> str:
     current = sample_state()
     visible = bool(current.metadata.get("score_visible", True)) if current else True
     at = f"at {format_progress_time(human_s, False)} on the clock"
+    if metadata.get("timing_unreliable"):
+        return f"Score: none, timing unreliable, try again ({score.explanation}) {at}."
     if not metadata.get("valid"):
         return f"Score: invalid ({score.explanation}) {at}. Your attempt continues."
     if not visible:

@@ -1,13 +1,16 @@
 """Machine calibration of timing-sensitive families.
 
-A family that scores wall time (optimize_kernel, optimize_training) ships normalization
-anchors measured on its reference machine: the starting and reference solutions' times
-there. On a faster or slower machine those absolute times no longer map the starting
-solution to 0 and the reference to 1. RE-Bench avoids the problem by fixing the hardware;
-rdbench runs on whatever evaluators have, so `rdbench calibrate` times both solutions on
-*this* machine, through the family's own scorer, and the scores that follow use those
-anchors. Normalized scores then mean the same thing on every machine (0 = the starting
-solution here, 1 = the reference here), while raw seconds stay the machine's own.
+A family that scores wall time (optimize_kernel, optimize_training) scores a *ratio*: the
+solution's time over a yardstick's, both measured in the same scoring run, interleaved
+(issue 11). Its anchors are the starting and reference solutions' ratios, so the machine's
+speed and steady load cancel out and the shipped anchors hold on most machines. What does
+not cancel is a machine on which the solutions' costs differ in *relative* speed from the
+reference machine (e.g. another Python version makes the interpreted starting solution
+faster, but not the compiled yardstick). `rdbench calibrate` measures both ratios here,
+through the family's own scorer, says in normalized score how far the shipped anchors are
+from them (`shipped_scores`), and the scores that follow use the measured anchors.
+(Before the ratios, anchors were absolute seconds and calibration was needed on any other
+hardware; a calibration stored then has another family digest and is ignored.)
 
 A calibration is cached per family in the family's cache folder and is only used while
 both the family's files and the machine (CPU model, usable cores, CPU quota, Python and
@@ -198,6 +201,9 @@ def calibrate(
             started = time.perf_counter()
             # scored as an agent's submission is (same scorer, one timing at a time)
             result = score_solution(family, family.variants()[0], solution)
+            if result.timing_unreliable is not None:
+                raise UserError(f"{family.name}: {result.timing_unreliable} while timing the "
+                                f"{solution} solution; calibrate when the machine is quiet")
             if not result.valid or result.raw is None:
                 raise UserError(f"{family.name}: the {solution} solution does not score: "
                                 f"{result.message}")
@@ -257,10 +263,19 @@ def remove_calibration(family: TaskFamily) -> bool:
     return existed
 
 
-def shipped_score_of_reference(calibration: Calibration, shipped: Normalization) -> float:
-    """Return the score the shipped anchors would give this machine's reference solution
-    (e.g. 1.2 on a machine faster than the reference machine): how far off they are here."""
-    return shipped(calibration.reference)
+def shipped_scores(calibration: Calibration, shipped: Normalization) -> dict[str, float]:
+    """Return the scores the shipped anchors would give this machine's starting and
+    reference solutions (`{"starting": ..., "reference": ...}`; ideally 0 and 1): how far
+    the shipped anchors are off here, in normalized score."""
+    return {"starting": shipped(calibration.start), "reference": shipped(calibration.reference)}
+
+
+def calibration_needed(calibration: Calibration, shipped: Normalization,
+                       tolerance: float = 0.05) -> bool:
+    """Return True when the shipped anchors score this machine's starting or reference
+    solution more than `tolerance` away from 0 or 1 (the calibration then matters here)."""
+    scores = shipped_scores(calibration, shipped)
+    return abs(scores["starting"]) > tolerance or abs(scores["reference"] - 1.0) > tolerance
 
 
 def _write_atomically(path: Path, text: str) -> None:

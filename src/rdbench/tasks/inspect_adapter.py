@@ -199,24 +199,34 @@ def rdbench_scorer(family: str) -> Scorer:
         answer = "valid" if result.valid else result.message
         if _intermediate.get():
             trajectory = list(store().get(TRAJECTORY_KEY, []))
-            trajectory.append(
-                {
-                    "working_s": round(float((_working_clock.get() or sample_working_time)()), 3),
-                    "raw": result.raw,
-                    "score": result.normalized,
-                    "valid": result.valid,
-                }
-            )
+            point: dict[str, Any] = {
+                "working_s": round(float((_working_clock.get() or sample_working_time)()), 3),
+                "raw": result.raw,
+                "score": result.normalized,
+                "valid": result.valid,
+            }
+            trajectory.append({**point, **_measurement_fields(result)})
             store().set(TRAJECTORY_KEY, trajectory)
             return Score(
                 value=value,
                 answer=answer,
                 explanation=result.message,
-                metadata={"raw": result.raw, "valid": result.valid},
+                metadata={"raw": result.raw, "valid": result.valid, **_measurement_fields(result)},
             )
         return _final_score(fam, result, list(store().get(TRAJECTORY_KEY, [])))
 
     return score
+
+
+def _measurement_fields(result: ScoreResult) -> dict[str, Any]:
+    """The optional score-metadata fields of one scoring: the family's `details` and the
+    `timing_unreliable` flag, each only when set (older logs have neither)."""
+    fields: dict[str, Any] = {}
+    if result.details is not None:
+        fields["details"] = result.details
+    if result.timing_unreliable is not None:
+        fields["timing_unreliable"] = result.timing_unreliable
+    return fields
 
 
 def _final_score(family: TaskFamily, final: ScoreResult, trajectory: list[dict[str, Any]]) -> Score:
@@ -229,8 +239,25 @@ def _final_score(family: TaskFamily, final: ScoreResult, trajectory: list[dict[s
             default=None,
         )
         if best is not None and (not final.valid or best["score"] > (final.normalized or -math.inf)):
-            chosen = ScoreResult(best["raw"], best["score"], True, "best intermediate score")
+            chosen = ScoreResult(
+                best["raw"], best["score"], True, "best intermediate score", best.get("details")
+            )
     value = chosen.normalized if chosen.valid and chosen.normalized is not None else math.nan
+    metadata: dict[str, Any] = {
+        "raw": chosen.raw if chosen.valid else None,
+        "normalized": chosen.normalized if chosen.valid else None,
+        "final_score_policy": policy,
+        "submission_raw": final.raw,
+        "submission_normalized": final.normalized,
+        "submission_valid": final.valid,
+        "trajectory": trajectory,
+    }
+    if chosen.valid and chosen.details is not None:
+        metadata["details"] = chosen.details
+    if final.details is not None:
+        metadata["submission_details"] = final.details
+    if final.timing_unreliable is not None:
+        metadata["submission_timing_unreliable"] = final.timing_unreliable
     return Score(
         value=value,
         answer="valid" if chosen.valid else final.message,
@@ -238,15 +265,7 @@ def _final_score(family: TaskFamily, final: ScoreResult, trajectory: list[dict[s
             f"final submission: {final.message}; attempt score by policy '{policy}': "
             + (f"{value:.3f}" if math.isfinite(value) else "none (no valid score)")
         ),
-        metadata={
-            "raw": chosen.raw if chosen.valid else None,
-            "normalized": chosen.normalized if chosen.valid else None,
-            "final_score_policy": policy,
-            "submission_raw": final.raw,
-            "submission_normalized": final.normalized,
-            "submission_valid": final.valid,
-            "trajectory": trajectory,
-        },
+        metadata=metadata,
     )
 
 
@@ -263,7 +282,8 @@ def score_tool(visible: bool = True) -> Tool:
 
         Returns:
             The normalized score (0 = starting solution, 1 = reference solution, higher is
-            better) or why the submission is invalid.
+            better), why the submission is invalid, or that the machine was too busy to
+            time it (no score: try again).
         """
         from inspect_ai.solver._task_state import sample_state
 
@@ -274,6 +294,8 @@ def score_tool(visible: bool = True) -> Tool:
             scores = await inspect_score(state)
         result = scores[0]
         valid = bool((result.metadata or {}).get("valid"))
+        if (result.metadata or {}).get("timing_unreliable"):
+            return f"Score: none, timing unreliable, try again. {result.explanation}"
         if not valid:
             return f"Score: invalid. {result.explanation}"
         if not visible:

@@ -10,9 +10,10 @@ import tempfile
 import threading
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
-from rdbench.errors import InvalidSubmission, UserError
+from rdbench.errors import InvalidSubmission, TimingUnreliable, UserError
+from rdbench.tasks.contract import ScoreResult as FamilyScore
 from rdbench.tasks.contract import TaskFamily, TaskVariant
 
 Solution = Literal["starting", "reference"]
@@ -68,30 +69,70 @@ def extract_tar(data: bytes, dest: Path) -> Path:
     return dest
 
 
+#: What the agent is told when its scoring could not be timed reliably.
+TIMING_UNRELIABLE_ADVICE = (
+    "this is not a verdict on your solution (the machine was too busy to time it); try again"
+)
+
+
 @dataclass(frozen=True)
 class ScoreResult:
-    """One scoring of a workspace."""
+    """One scoring of a workspace.
+
+    `details` are the family's measurements behind the raw score (a timing family's raw
+    seconds, say; see `rdbench.tasks.contract.ScoreResult`), None when the family returned
+    a plain float.
+    `timing_unreliable` is the family's reason when it could not trust its own timing
+    (`rdbench.errors.TimingUnreliable`): the result is then neither valid nor a verdict on
+    the solution, and `raw` and `normalized` are None.
+    """
 
     raw: float | None
     normalized: float | None
     valid: bool
     message: str
+    details: dict[str, Any] | None = None
+    timing_unreliable: str | None = None
 
     def as_dict(self) -> dict[str, object]:
-        """Return the result as a JSON-ready dict."""
-        return {
+        """Return the result as a JSON-ready dict (`details` and `timing_unreliable` only
+        when set)."""
+        out: dict[str, object] = {
             "raw": self.raw,
             "normalized": self.normalized,
             "valid": self.valid,
             "message": self.message,
         }
+        if self.details is not None:
+            out["details"] = self.details
+        if self.timing_unreliable is not None:
+            out["timing_unreliable"] = self.timing_unreliable
+        return out
+
+
+def timing_unreliable_result(reason: str) -> ScoreResult:
+    """Return the result of a scoring whose timing could not be trusted.
+
+    `reason` is the family's `TimingUnreliable` message ("timing unreliable: yardstick
+    spread 31%"); the result's message adds that it is not the solution's fault.
+    """
+    reason = reason.strip() or "timing unreliable"
+    if not reason.lower().startswith("timing unreliable"):
+        reason = f"timing unreliable: {reason}"
+    return ScoreResult(
+        None, None, False, f"{reason} — {TIMING_UNRELIABLE_ADVICE}", timing_unreliable=reason
+    )
 
 
 def score_workspace(family: TaskFamily, variant: TaskVariant, workspace: Path) -> ScoreResult:
     """Score the solution in a host `workspace` through the family's real scorer.
 
+    The family's `score` may return a float or a `contract.ScoreResult` (raw + details);
+    a `TimingUnreliable` it raises becomes a result flagged `timing_unreliable`.
+
     Returns:
-        A valid result with raw and normalized scores, or an invalid one saying why.
+        A valid result with raw and normalized scores (and the family's details), an
+        invalid one saying why, or one flagged `timing_unreliable` (not valid, no score).
 
     Raises:
         UserError: the environment cannot score at all (e.g. no sandbox available).
@@ -100,21 +141,29 @@ def score_workspace(family: TaskFamily, variant: TaskVariant, workspace: Path) -
     try:
         if family.timing_sensitive:
             with _TIMING_LOCK:
-                raw = family.score(workspace, variant)
+                outcome = family.score(workspace, variant)
         else:
-            raw = family.score(workspace, variant)
+            outcome = family.score(workspace, variant)
     except InvalidSubmission as ex:
         return ScoreResult(None, None, False, f"invalid submission: {ex}")
+    except TimingUnreliable as ex:
+        return timing_unreliable_result(str(ex))
     except UserError:
         raise
-    raw = float(raw)
+    details: dict[str, Any] | None = None
+    if isinstance(outcome, FamilyScore):
+        details = dict(outcome.details)
+        outcome = outcome.raw
+    raw = float(outcome)
     if not math.isfinite(raw):
-        return ScoreResult(None, None, False, f"invalid submission: raw score {raw}")
+        return ScoreResult(None, None, False, f"invalid submission: raw score {raw}", details)
     try:
         normalized = variant.normalization(raw)
     except ValueError as ex:
-        return ScoreResult(raw, None, False, f"invalid submission: {ex}")
-    return ScoreResult(raw, normalized, True, f"raw score {raw:.6g}, normalized {normalized:.3f}")
+        return ScoreResult(raw, None, False, f"invalid submission: {ex}", details)
+    return ScoreResult(
+        raw, normalized, True, f"raw score {raw:.6g}, normalized {normalized:.3f}", details
+    )
 
 
 def score_solution(family: TaskFamily, variant: TaskVariant, solution: Solution) -> ScoreResult:

@@ -1,11 +1,19 @@
-"""Runs inside the scoring jail: loads the solution, then times `scan` on the parent's cue.
+"""Runs inside a scoring jail: imports a `scan`, then runs it on the parent's cue.
 
-Protocol on the original stdout (the solution's own prints go to stderr):
-  -> "ready"               after loading the inputs, importing the solution and a warm-up
-  <- "go"   -> "done"      one timed call (the parent measures go -> done)
-  <- "save" -> "saved"     write the last output to /rdbench/out/y.npy
+The same runner serves the agent's solution and the yardstick (the reference solution,
+in a jail of its own). Protocol (commands on stdin; replies on the original stdout):
+  -> "ready"                        after importing solution.py and a warm-up on data of
+                                    its own (no hidden data exists in the jail yet)
+  <- "go NAME N DECAY REPEATS"      map /rdbench/in/NAME (N float64 x, then N uint8
+                                    gates), call scan REPEATS times, each time writing
+                                    its result to /rdbench/out/NAME, then reply "done"
   <- "quit"
-The solution gets fresh copies of the inputs for every call, made outside the timed window.
+The parent publishes the input file only after its clock has started, and stops the clock
+only once it has frozen every process of the jail after the first byte of the reply; it
+then reads the output itself. So a solution that writes to the protocol's pipe early, or
+keeps working in a thread after `scan` returns, only ends its own run early: whatever is
+not in the output file when it is frozen is missing. The pipe is reachable from the
+solution (it shares this process) but worth nothing to it.
 """
 
 import os
@@ -15,28 +23,29 @@ import numpy as np
 
 proto = os.fdopen(os.dup(1), "w", buffering=1)
 os.dup2(2, 1)  # anything the solution prints goes to stderr, not into the protocol
-
-decay = float(sys.argv[1])
-x = np.load("/rdbench/data/x.npy")
-gates = np.load("/rdbench/data/gates.npy")
 sys.path.insert(0, os.getcwd())
 
-import solution  # noqa: E402  (the agent's module, imported after the inputs are ready)
+import solution  # the agent's module, imported after the protocol fd is set up
 
 scan = solution.scan
-scan(x[:4096].copy(), gates[:4096].copy(), decay)  # warm-up: JIT, compilation, caches
+_rng = np.random.default_rng(0)
+scan(_rng.standard_normal(4096), _rng.integers(0, 3, 4096).astype(np.uint8), 0.9)  # warm-up
+del _rng
 
-result = None
-x_copy, gates_copy = x.copy(), gates.copy()
 proto.write("ready\n")
 for line in sys.stdin:
-    command = line.strip()
-    if command == "go":
-        result = np.asarray(scan(x_copy, gates_copy, decay), dtype=np.float64)
+    command = line.split()
+    if command[:1] == ["go"] and len(command) == 5:
+        name, n, decay, repeats = command[1], int(command[2]), float(command[3]), int(command[4])
+        source = os.path.join("/rdbench/in", name)
+        for _ in range(repeats):
+            x = np.asarray(np.memmap(source, dtype=np.float64, mode="c", shape=(n,)))
+            gates = np.asarray(
+                np.memmap(source, dtype=np.uint8, mode="c", offset=8 * n, shape=(n,))
+            )
+            result = np.ascontiguousarray(scan(x, gates, decay), dtype=np.float64)
+            with open(os.path.join("/rdbench/out", name), "wb") as out:
+                out.write(memoryview(result).cast("B"))
         proto.write("done\n")
-        x_copy, gates_copy = x.copy(), gates.copy()
-    elif command == "save":
-        np.save("/rdbench/out/y.npy", result)
-        proto.write("saved\n")
-    elif command == "quit":
+    elif command[:1] == ["quit"]:
         break
