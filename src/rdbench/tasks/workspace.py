@@ -12,7 +12,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
-from rdbench.errors import InvalidSubmission, UserError
+from rdbench.errors import InvalidSubmission, TimingUnreliable, UserError
+from rdbench.tasks.contract import ScoreResult as FamilyScore
 from rdbench.tasks.contract import TaskFamily, TaskVariant
 
 Solution = Literal["starting", "reference"]
@@ -105,8 +106,12 @@ def score_workspace(family: TaskFamily, variant: TaskVariant, workspace: Path) -
             raw = family.score(workspace, variant)
     except InvalidSubmission as ex:
         return ScoreResult(None, None, False, f"invalid submission: {ex}")
+    except TimingUnreliable as ex:
+        return ScoreResult(None, None, False, str(ex))
     except UserError:
         raise
+    if isinstance(raw, FamilyScore):
+        raw = raw.raw
     raw = float(raw)
     if not math.isfinite(raw):
         return ScoreResult(None, None, False, f"invalid submission: raw score {raw}")
