@@ -12,7 +12,7 @@ solution), normalized on a log scale (lower is better).
 The twist: each run's relabelling is drawn after the solution's files are frozen and
 nothing the solution receives depends on it, so weights trained ahead of time are useless
 unless the run recovers the labelling from the data; only the workspace's small `.py`
-files (at most 12 KB once compressed) reach the scoring jail. See README.md, "What an
+files (at most 8 KB once compressed) reach the scoring jail. See README.md, "What an
 agent might try".
 """
 
@@ -51,11 +51,17 @@ from rdbench.tasks.contract import (
 MAX_SOURCE_BYTES = 64 * 1024
 #: Largest lzma-compressed size of those files together: a bound on the information they
 #: carry, whatever its encoding (pretrained weights compress no further; code does, 3-5x).
-MAX_SOURCE_COMPRESSED_BYTES = 12 * 1024
+MAX_SOURCE_COMPRESSED_BYTES = 8 * 1024
 #: Largest weights file the scorer reads back (the model's float32 state_dict is 1.7 MB).
 MAX_WEIGHTS_BYTES = 32 * 1024 * 1024
+#: The evaluation's timeout on a quiet machine (it takes about 5 s); scaled like training's.
 EVAL_TIMEOUT_S = 120.0
-YARDSTICK_TIMEOUT_S = 120.0
+#: A yardstick that takes longer than this means the machine is far too busy to time.
+YARDSTICK_TIMEOUT_S = 600.0
+#: Training's timeout is twice the starting solution's expected time at the machine's
+#: current speed (the start's anchor times the yardstick), at least `train_timeout_s` of
+#: params.json and at most this.
+MAX_TRAIN_TIMEOUT_S = 1800.0
 #: Runs are repeated while they total less than this (seconds); the fastest one counts.
 REPEAT_WITHIN_S = 75.0
 MAX_RUNS = 3
@@ -168,11 +174,12 @@ class OptimizeTraining(TaskFamily):
         with tempfile.TemporaryDirectory(prefix="rdbench-training-") as tmp:
             code = copy_sources(workspace, Path(tmp) / "code")  # frozen from here on
             before = self._yardstick(plain / "train.npy")
+            timeout = self._train_timeout(before[0], float(params["train_timeout_s"]))
             while len(runs) < MAX_RUNS and (
                 not runs or sum(r.seconds for r in runs) < REPEAT_WITHIN_S
             ):
                 run_dir = Path(tmp) / f"run{len(runs)}"
-                run = self._scored_run(code, run_dir, plain_train, plain_windows, params)
+                run = self._scored_run(code, run_dir, plain_train, plain_windows, timeout)
                 if run.loss > target:
                     raise InvalidSubmission(
                         f"the trained model's loss on the hidden text is {run.loss:.4f}, above "
@@ -188,9 +195,10 @@ class OptimizeTraining(TaskFamily):
         run_dir: Path,
         plain_train: np.ndarray,
         plain_windows: np.ndarray,
-        params: dict,
+        timeout: float,
     ) -> Run:
-        """Relabel the data afresh, time one training run, evaluate what it wrote."""
+        """Relabel the data afresh, time one training run (killed at `timeout` seconds),
+        evaluate what it wrote."""
         relabel, seed = fresh_relabelling(VOCAB_SIZE)
         for sub in ("inputs", "out", "hidden", "checked"):
             (run_dir / sub).mkdir(parents=True)
@@ -198,12 +206,22 @@ class OptimizeTraining(TaskFamily):
         np.save(run_dir / "inputs" / "train.npy", relabel[plain_train])
         np.save(run_dir / "hidden" / "test.npy", relabel[plain_windows])
         del relabel  # nothing of it leaves the host: not in argv, files or messages
-        seconds, cpu = self._timed_training(code, run_dir / "inputs", run_dir / "out", seed,
-                                            float(params["train_timeout_s"]))  # fmt: skip
+        seconds, cpu = self._timed_training(
+            code, run_dir / "inputs", run_dir / "out", seed, timeout
+        )
         weights = run_dir / "checked" / "model.pt"
         weights.write_bytes(read_jail_output(run_dir / "out" / "model.pt", MAX_WEIGHTS_BYTES))
-        loss = self._evaluate(weights, run_dir / "hidden")
+        base_timeout = float(self.params()["train_timeout_s"])
+        loss = self._evaluate(weights, run_dir / "hidden", EVAL_TIMEOUT_S * timeout / base_timeout)
         return Run(seconds=seconds, cpu_seconds=cpu, loss=loss)
+
+    def _train_timeout(self, yardstick_t1: float, base: float) -> float:
+        """Training's timeout: twice the starting solution's expected seconds at the speed
+        the yardstick just measured, within [`base`, `MAX_TRAIN_TIMEOUT_S`], so that a
+        busy machine does not turn a slow run into an invalid submission."""
+        assert self.normalization is not None
+        expected_start = self.normalization.start * yardstick_t1
+        return min(MAX_TRAIN_TIMEOUT_S, max(base, 2.0 * expected_start))
 
     def _timed_training(
         self, code: Path, inputs: Path, out_dir: Path, seed: int, timeout: float
@@ -257,6 +275,11 @@ class OptimizeTraining(TaskFamily):
             _, _, exit_code = _run_timed(jail_argv(spec, argv), YARDSTICK_TIMEOUT_S, stdout=out)
             out.seek(0)
             text = out.read(4096).decode(errors="replace")
+        if exit_code is None:
+            raise TimingUnreliable(
+                "timing unreliable: the machine is too busy (the yardstick took over "
+                f"{YARDSTICK_TIMEOUT_S:.0f}s)"
+            )
         try:
             times = json.loads(text.strip().splitlines()[-1])
             t1, t2 = float(times["t1"]), float(times["t2"])
@@ -268,7 +291,15 @@ class OptimizeTraining(TaskFamily):
             raise TimingUnreliable("timing unreliable: the yardstick measured no time")
         return t1, t2
 
-    def _evaluate(self, weights: Path, hidden: Path) -> float:
+    def _evaluate(self, weights: Path, hidden: Path, timeout: float = EVAL_TIMEOUT_S) -> float:
+        """Return the trusted evaluator's hidden loss of `weights`.
+
+        Raises:
+            InvalidSubmission: the weights do not load into the task's model, or their
+                loss is not finite.
+            TimingUnreliable: the evaluation (trusted code, its time independent of the
+                weights' values) ran past `timeout`: the machine is too busy.
+        """
         spec = JailSpec(
             ro_binds={
                 str(weights): "/rdbench/model.pt",
@@ -284,10 +315,13 @@ class OptimizeTraining(TaskFamily):
         try:
             proc = subprocess.run(
                 jail_argv(spec, argv), stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                stderr=subprocess.DEVNULL, timeout=EVAL_TIMEOUT_S, check=False,
+                stderr=subprocess.DEVNULL, timeout=timeout, check=False,
             )  # fmt: skip
         except subprocess.TimeoutExpired as ex:
-            raise InvalidSubmission("evaluating the trained model timed out") from ex
+            raise TimingUnreliable(
+                f"timing unreliable: the machine is too busy (the evaluation took over "
+                f"{timeout:.0f}s)"
+            ) from ex
         try:
             result = json.loads(proc.stdout.decode().strip().splitlines()[-1])
         except (ValueError, IndexError) as ex:
