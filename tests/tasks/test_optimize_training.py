@@ -280,6 +280,31 @@ def test_the_yardstick_follows_the_runs_threading(module):
     assert module.yardstick_seconds(4.0, 2.0, 1.5) == pytest.approx(np.sqrt(8.0))
 
 
+def test_the_cpu_time_of_a_run_is_measured_and_its_output_discarded(module):
+    """bwrap's outer process never reaps the jail's, so its wait4 usage shows no CPU; the
+    scorer samples the process tree instead (the CPU/wall ratio picks the yardstick)."""
+    script = (
+        "import os, time\n"
+        "def burn():\n"
+        "    t = time.process_time()\n"
+        "    while time.process_time() - t < 1.0:\n"
+        "        pass\n"
+        "if os.fork() == 0:\n"
+        "    burn()\n"
+        "    os._exit(0)\n"
+        "os.wait()\n"
+        "burn()\n"
+        "print('x' * 10**6)\n"
+    )
+    seconds, cpu, code = module._run_timed([sys.executable, "-c", script], timeout=60)
+    assert code == 0 and seconds >= 2.0
+    assert 1.5 < cpu <= seconds + 0.5  # both processes' second, child reaped by its parent
+    seconds, cpu, code = module._run_timed(
+        [sys.executable, "-c", "import time; time.sleep(30)"], 1.0
+    )
+    assert code is None and seconds < 10  # killed at the timeout
+
+
 def test_a_slow_machine_stretches_the_training_timeout(family):
     start_ratio = family.normalization.start
     assert family._train_timeout(270 / (2 * start_ratio) / 2, 270.0) == 270.0  # fast machine

@@ -77,6 +77,9 @@ PRIORITY_NICE = -10
 CONTEXT = 128
 #: The model's vocabulary (ids 0..76; see evaluate.py and rdbench.tasks._corpus).
 VOCAB_SIZE = 77
+#: How often a running jail's CPU time is sampled (seconds).
+_CPU_SAMPLE_S = 0.25
+_CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 #: Bumped when the cached plain data's layout changes.
 _DATA_FORMAT = 2
 
@@ -492,34 +495,58 @@ def _run_timed(
 ) -> tuple[float, float, int | None]:
     """Run `argv`, raising its session's CPU priority; wait for it, killing it at `timeout`.
 
+    The CPU time is sampled from /proc every `_CPU_SAMPLE_S` while the process tree runs
+    (bwrap's outer process never reaps the jail's processes, so `wait4` cannot see it):
+    the most seen of the tree's user+system time, its reaped children's included.
+
     Returns:
-        (wall seconds from launch to exit, CPU seconds of the process and its waited-for
-        descendants, exit code or None when it was killed for the timeout).
+        (wall seconds from launch to exit, CPU seconds of the process tree, exit code or
+        None when it was killed for the timeout).
     """
-    killed = threading.Event()
     start = time.perf_counter()
     proc = subprocess.Popen(
         argv, stdin=subprocess.DEVNULL, stdout=stdout, stderr=subprocess.DEVNULL
     )
+    done, killed = threading.Event(), threading.Event()
+    cpu = [0.0]
 
-    def kill() -> None:
-        killed.set()
-        try:
-            os.kill(proc.pid, signal.SIGKILL)  # not proc.kill(): its poll() could reap it
-        except ProcessLookupError:
-            pass
+    def watch() -> None:  # samples the CPU time; kills the tree at the timeout
+        while not done.wait(_CPU_SAMPLE_S):
+            cpu[0] = max(cpu[0], _tree_cpu_seconds(proc.pid))
+            if time.perf_counter() - start > timeout and not done.is_set():
+                killed.set()
+                os.kill(proc.pid, signal.SIGKILL)  # not yet reaped: the pid is still ours
+                return
 
-    timer = threading.Timer(timeout, kill)
-    timer.start()
+    watcher = threading.Thread(target=watch, daemon=True)
+    watcher.start()
     try:
         _raise_session_priority(proc.pid)
-        _, status, usage = os.wait4(proc.pid, 0)
+        _, status, usage = os.wait4(proc.pid, 0)  # the exact end of the run
     finally:
-        timer.cancel()
-    seconds = time.perf_counter() - start
+        seconds = time.perf_counter() - start
+        done.set()
+        watcher.join()
     proc.returncode = os.waitstatus_to_exitcode(status)  # reaped here, not by Popen
-    cpu = usage.ru_utime + usage.ru_stime
-    return seconds, cpu, None if killed.is_set() else proc.returncode
+    total_cpu = max(cpu[0], usage.ru_utime + usage.ru_stime)
+    return seconds, total_cpu, None if killed.is_set() else proc.returncode
+
+
+def _tree_cpu_seconds(pid: int) -> float:
+    """User+system seconds of `pid` and its live descendants, each with its reaped children.
+
+    A reaped process's time is in its parent's cutime/cstime and a live one's in its own
+    utime/stime, so nothing is counted twice; orphans are reaped by the jail's init, which
+    is in the tree.
+    """
+    total = 0
+    for each in [pid, *_descendants(pid)]:
+        try:
+            fields = Path(f"/proc/{each}/stat").read_text().rsplit(")", 1)[1].split()
+        except (OSError, IndexError):
+            continue  # gone between the listing and the read
+        total += sum(int(v) for v in fields[11:15])  # utime stime cutime cstime
+    return total / _CLOCK_TICKS
 
 
 def _raise_session_priority(jail_pid: int, wait_s: float = 5.0) -> None:
