@@ -53,7 +53,8 @@ def main() -> int:
             try:
                 row = measure(solution)
             except TimingUnreliable as ex:
-                print(json.dumps({"solution": solution, "unreliable": str(ex)}), flush=True)
+                row = {"solution": solution, "unreliable": str(ex), **getattr(ex, "details", {})}
+                print(json.dumps(row), flush=True)
                 continue
             print(json.dumps(row), flush=True)
             ratios.append(row["ratio"])
