@@ -72,7 +72,7 @@ YARDSTICK_STEPS = (30, 50)
 #: fraction of the smaller one; beyond it the timing is reported unreliable.
 YARDSTICK_MAX_SPREAD = 0.25
 #: Autogroup niceness of the timed run's session (negative = higher priority; needs root).
-PRIORITY_NICE = -10
+PRIORITY_NICE = -20
 #: The model's context (fixed by the architecture in evaluate.py and workspace/model.py).
 CONTEXT = 128
 #: The model's vocabulary (ids 0..76; see evaluate.py and rdbench.tasks._corpus).
