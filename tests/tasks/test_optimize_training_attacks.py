@@ -50,9 +50,6 @@ class _SeededSecrets:
     def randbits(self, k: int) -> int:
         return self._rng.getrandbits(k)
 
-    def randbelow(self, n: int) -> int:
-        return self._rng.randrange(n)
-
 
 @pytest.fixture
 def seeded(module, monkeypatch):

@@ -146,8 +146,8 @@ class OptimizeTraining(TaskFamily):
         """Time the workspace's train.py in a jail against the yardstick; return the ratio.
 
         The sources are frozen first (copied out of the workspace). Every run then draws a
-        fresh secret relabelling of the token ids and a fresh training seed (unrelated to
-        the relabelling), relabels the training tokens and the hidden test windows with it,
+        fresh secret relabelling of the token ids (train.py's `--seed` is a fixed public
+        number, unrelated to it), relabels the training tokens and the hidden test windows with it,
         times train.py, and evaluates the weights it wrote. A run shorter than
         `REPEAT_WITHIN_S` is repeated (at most `MAX_RUNS` runs, while the runs so far total
         under `REPEAT_WITHIN_S`); every run's model must meet the target. The yardstick
@@ -202,7 +202,8 @@ class OptimizeTraining(TaskFamily):
     ) -> Run:
         """Relabel the data afresh, time one training run (killed at `timeout` seconds),
         evaluate what it wrote."""
-        relabel, seed = fresh_relabelling(VOCAB_SIZE)
+        relabel = fresh_relabelling(VOCAB_SIZE)
+        seed = int(self.params()["train_seed"])  # public, unrelated to the relabelling
         for sub in ("inputs", "out", "hidden", "checked"):
             (run_dir / sub).mkdir(parents=True)
         os.chmod(run_dir / "out", 0o777)  # the jailed user writes the weights here
@@ -334,18 +335,17 @@ class OptimizeTraining(TaskFamily):
         return float(result["loss"])
 
 
-def fresh_relabelling(vocab_size: int) -> tuple[np.ndarray, int]:
-    """Draw a secret permutation of `vocab_size` ids and an unrelated training seed.
+def fresh_relabelling(vocab_size: int) -> np.ndarray:
+    """Draw a secret permutation of `vocab_size` ids, fresh per call.
 
-    Both come from the operating system's entropy (`secrets`), fresh per call, so nothing
-    the solution sees, stores or computes ahead of time determines the relabelling.
+    It comes from the operating system's entropy (`secrets`), so nothing the solution
+    sees, stores or computes ahead of time determines it.
 
     Returns:
-        (relabel, seed): `relabel[plain_id]` is the id the run sees (uint8), `seed` an int
-        in [0, 2**31) for train.py's `--seed`.
+        `relabel` (uint8): `relabel[plain_id]` is the id the run sees.
     """
     rng = np.random.default_rng(secrets.randbits(128))
-    return rng.permutation(vocab_size).astype(np.uint8), secrets.randbelow(2**31)
+    return rng.permutation(vocab_size).astype(np.uint8)
 
 
 def yardstick_seconds(t1: float, t2: float, parallelism: float) -> float:
