@@ -1,13 +1,13 @@
-"""Measure the starting and reference solutions the way the scorer does, several times.
+"""Score the starting and reference solutions the way the scorer does, several times.
 
 Usage (from the repository root):
     .venv/bin/python src/rdbench/tasks/optimize_training/calibrate.py [--repeats 3]
 
-For each solution prints one JSON line per run (wall seconds of the jailed training, the
-hidden loss, the machine's 1-minute load average) and then the medians, which are the
-`Normalization(start=..., reference=...)` constants of `family.py`. Run it on the machine
-(kind) the scores are meant for, when nothing else is running: the constants are absolute
-times.
+For each solution prints one JSON line per scoring (the raw ratio to the yardstick, the
+wall seconds, the yardstick's times, the hidden losses and the machine's 1-minute load
+average) and then the medians of the ratios, which are the `Normalization(start=...,
+reference=...)` constants of `family.py`. The ratios hold across machines of similar
+kind; measure when the machine is quiet all the same.
 """
 
 from __future__ import annotations
@@ -20,24 +20,23 @@ import sys
 import tempfile
 from pathlib import Path
 
+from rdbench.errors import TimingUnreliable
 from rdbench.tasks import load_families, materialize
 
 
 def measure(solution: str) -> dict:
-    """Run `solution` ("starting" or "reference") once; return its wall time and loss."""
+    """Score `solution` ("starting" or "reference") once; return its ratio and details.
+
+    Raises:
+        TimingUnreliable: the yardstick's two measurements disagreed.
+        InvalidSubmission: the solution failed (it should not).
+    """
     family = load_families(["optimize_training"])[0]
-    module = sys.modules[type(family).__module__]
     family.prepare()
-    params = family.params()
     with tempfile.TemporaryDirectory(prefix="rdbench-calibrate-") as tmp:
         workspace = materialize(family, Path(tmp) / "ws", solution)  # type: ignore[arg-type]
-        code = module.copy_sources(workspace, Path(tmp) / "code")
-        out = Path(tmp) / "out"
-        out.mkdir()
-        os.chmod(out, 0o777)
-        seconds = family._timed_training(code, family._data_dir() / "inputs", out, params)
-        loss = family._evaluate(out / "model.pt", family._data_dir() / "hidden")
-    return {"solution": solution, "wall_s": round(seconds, 2), "loss": round(loss, 4),
+        result = family.score(workspace, family.variants()[0])
+    return {"solution": solution, "ratio": round(result.raw, 4), **result.details,
             "load_1min": round(os.getloadavg()[0], 2)}  # fmt: skip
 
 
@@ -49,12 +48,17 @@ def main() -> int:
     args = parser.parse_args()
     medians = {}
     for solution in ("starting", "reference"):
-        times = []
+        ratios = []
         for _ in range(args.repeats):
-            row = measure(solution)
+            try:
+                row = measure(solution)
+            except TimingUnreliable as ex:
+                row = {"solution": solution, "unreliable": str(ex), **getattr(ex, "details", {})}
+                print(json.dumps(row), flush=True)
+                continue
             print(json.dumps(row), flush=True)
-            times.append(row["wall_s"])
-        medians[solution] = statistics.median(times)
+            ratios.append(row["ratio"])
+        medians[solution] = statistics.median(ratios) if ratios else None
     print(json.dumps({"start": medians["starting"], "reference": medians["reference"]}))
     return 0
 

@@ -6,7 +6,8 @@ TEST.npy holds token windows, shape (n, CONTEXT + 1). Prints one JSON line:
 
 It holds its own copy of the task's architecture (identical to the workspace's original
 `model.py`) and loads the agent's weights with `weights_only=True` and `strict=True`, so
-the submission is judged as that exact model, whatever the agent's own code does.
+the submission is judged as that exact model, whatever the agent's own code does. Its
+messages are fixed texts: nothing of the submission's own content is echoed back.
 """
 
 import json
@@ -69,14 +70,17 @@ def main() -> None:
     model = TinyGPT()
     try:
         state = torch.load(sys.argv[1], map_location="cpu", weights_only=True)
-    except Exception as ex:  # any unreadable file is the submission's fault
-        fail(f"could not load the saved weights: {type(ex).__name__}: {ex}")
+    except Exception:  # noqa: BLE001 - any unreadable file is the submission's fault
+        fail("could not load the saved weights (save a state_dict with torch.save)")
     if not isinstance(state, dict):
         fail("the saved file is not a state_dict")
     try:
         model.load_state_dict({k: v.float() for k, v in state.items()}, strict=True)
-    except Exception as ex:
-        fail(f"the saved weights do not fit the task's model: {str(ex)[:400]}")
+    except Exception:  # noqa: BLE001 - any misfit is the submission's fault
+        fail(
+            "the saved weights do not fit the task's model (their parameter names or "
+            "shapes differ from model.py's)"
+        )
     model.eval()
     windows = torch.from_numpy(np.load(sys.argv[2]).astype(np.int64))
     n = windows.shape[0]
@@ -90,7 +94,7 @@ def main() -> None:
             ).item()
     loss = total / (n * CONTEXT)
     if not math.isfinite(loss):
-        fail(f"the model's loss is {loss}")
+        fail("the model's loss on the hidden text is not a finite number")
     print(json.dumps({"loss": loss}))
 
 
