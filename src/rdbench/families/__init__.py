@@ -4,3 +4,29 @@ Each sub-folder with a `family.py` is one family (see `rdbench.tasks.contract`).
 family never touches harness code; helpers that several families share live in
 `rdbench.families._common` rather than being copied into each.
 """
+
+from rdbench.families._common import (
+    BINARY,
+    FamilyBase,
+    JailRun,
+    VariantSpec,
+    read_json_output,
+    read_output,
+    rng,
+    run_python,
+    scratch_dirs,
+    seed_for,
+)
+
+__all__ = [
+    "BINARY",
+    "FamilyBase",
+    "JailRun",
+    "VariantSpec",
+    "read_json_output",
+    "read_output",
+    "rng",
+    "run_python",
+    "scratch_dirs",
+    "seed_for",
+]
