@@ -42,6 +42,8 @@ def check_family(family: TaskFamily, repeat: int = 1, retries: int | None = None
             earlier: list[list[float | None]] = []
             while True:
                 row = _measure(family, variant, solution, expected, repeat)
+                if solution == "reference":
+                    _judge_threshold(row, variant)
                 if row["ok"] or not row["valid"] or len(earlier) >= retries:
                     break
                 earlier.append(row["normalized"])
@@ -77,6 +79,16 @@ def _measure(family: TaskFamily, variant: TaskVariant, solution: Solution, expec
         "anchors": variant.normalization.anchors,
         "message": messages[-1],
     }
+
+
+def _judge_threshold(row: dict, variant: TaskVariant) -> None:
+    """Fail a reference row whose score does not reach its task's success threshold."""
+    scores = [s for s in row["normalized"] if s is not None]
+    if row["valid"] and scores and min(scores) < variant.success_threshold - 1e-9:
+        row["ok"] = False
+        row["message"] = (f"task {variant.task_id}: its reference scores {min(scores):.3f}, "
+                          f"below its success threshold {variant.success_threshold:g}")
+        row["below_threshold"] = True
 
 
 def calibration_hint(families: list[TaskFamily], rows: list[dict]) -> str | None:
@@ -128,7 +140,7 @@ def check(families: tuple[str, ...], quick: bool, repeat: int, retries: int | No
         raw = ", ".join("-" if r is None else f"{r:.4g}" for r in row["raw"])
         if row["ok"]:
             verdict = "[green]ok[/green]"
-        elif any(s is None for s in row["normalized"]):
+        elif any(s is None for s in row["normalized"]) or row.get("below_threshold"):
             verdict = f"[red]FAIL[/red] {row['message']}"
         else:
             verdict = "[red]FAIL[/red] outside tolerance"
