@@ -49,23 +49,36 @@ def test_near_miss_metrics_fail_the_hidden_cases():
 
     def auc_without_ties(scores, labels, weights):
         order = np.argsort(scores, kind="stable")
-        s, y, w = scores[order], labels[order], weights[order]
+        y, w = labels[order], weights[order]
         neg_below = np.cumsum(np.where(y == 0, w, 0.0)) - np.where(y == 0, w, 0.0)
         pos, neg = w[y == 1].sum(), w[y == 0].sum()
-        return 0.5 if pos == 0 or neg == 0 else float(np.sum(np.where(y == 1, w, 0) * neg_below) / (pos * neg))
+        return (
+            0.5
+            if pos == 0 or neg == 0
+            else float(np.sum(np.where(y == 1, w, 0) * neg_below) / (pos * neg))
+        )
 
     def ece_left_closed(probs, labels):
         conf = probs.max(axis=1)
         index = np.clip(np.floor(conf * 8).astype(int), 0, 7)
         correct = (probs.argmax(axis=1) == labels).astype(float)
-        return float(sum((index == b).mean() * abs(correct[index == b].mean() - conf[index == b].mean())
-                         for b in range(8) if (index == b).any()))
+        return float(
+            sum(
+                (index == b).mean() * abs(correct[index == b].mean() - conf[index == b].mean())
+                for b in range(8)
+                if (index == b).any()
+            )
+        )
 
     for name, wrong in (("weighted_auc", auc_without_ties), ("ece", ece_left_closed)):
         cases = truth.hidden_cases(name)
         misses = sum(
-            not math.isclose(wrong(**{k: np.asarray(v) for k, v in c.items()}),
-                             truth.expected(name, c), rel_tol=1e-6, abs_tol=1e-9)
+            not math.isclose(
+                wrong(**{k: np.asarray(v) for k, v in c.items()}),
+                truth.expected(name, c),
+                rel_tol=1e-6,
+                abs_tol=1e-9,
+            )
             for c in cases
         )
         assert misses > 0, name

@@ -41,8 +41,9 @@ def test_committed_files_are_what_the_generator_writes(family, tmp_path):
 
 def test_ignoring_ceil_mode_fails(family, tmp_path):
     shape, layers = stacks.make_stack("conv")
-    floor_layers = [(k, {**kw, "ceil_mode": False}) if "ceil_mode" in kw else (k, kw)
-                    for k, kw in layers]
+    floor_layers = [
+        (k, {**kw, "ceil_mode": False}) if "ceil_mode" in kw else (k, kw) for k, kw in layers
+    ]
     wrong = stacks.output_shapes(shape, floor_layers)
     assert wrong != stacks.output_shapes(shape, layers)
     result = _score(family, tmp_path, "conv", answer=wrong)

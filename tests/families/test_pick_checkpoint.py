@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import re
 import shutil
-from pathlib import Path
 
 import pytest
 
@@ -41,8 +40,10 @@ def test_committed_files_are_what_the_generator_writes(family, tmp_path):
     for sub in ("workspace", "reference", "starting"):
         for path in (tmp_path / sub).rglob("*"):
             if path.is_file():
-                assert path.read_bytes() == (family.root / sub / path.relative_to(tmp_path / sub)
-                                             ).read_bytes(), path
+                assert (
+                    path.read_bytes()
+                    == (family.root / sub / path.relative_to(tmp_path / sub)).read_bytes()
+                ), path
 
 
 def test_the_lowest_logged_loss_of_a_deleted_checkpoint_fails(family, tmp_path):

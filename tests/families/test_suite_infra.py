@@ -45,7 +45,8 @@ def make_toy(root: Path, name: str, minutes="30.0", threshold="1.0", reference="
     for sub in ("workspace", "starting", "reference"):
         (folder / sub).mkdir(parents=True)
     (folder / "family.py").write_text(
-        textwrap.dedent(TOY.format(name=name, minutes=minutes, threshold=threshold)))
+        textwrap.dedent(TOY.format(name=name, minutes=minutes, threshold=threshold))
+    )
     (folder / "starting" / "answer.txt").write_text("0")
     (folder / "reference" / "answer.txt").write_text(reference)
 
@@ -77,7 +78,9 @@ def test_tasks_prints_the_bins_and_json_fields(capsys):
 def test_a_slow_scorer_says_so(capsys, tmp_path, monkeypatch):
     make_toy(tmp_path, "toy_slow")
     path = tmp_path / "toy_slow" / "family.py"
-    path.write_text(path.read_text().replace('summary = "toy"', 'summary = "toy"\n    scoring_seconds = 90'))
+    path.write_text(
+        path.read_text().replace('summary = "toy"', 'summary = "toy"\n    scoring_seconds = 90')
+    )
     monkeypatch.setenv("RDBENCH_TASKS_PATH", str(tmp_path))
     code, out, _ = run(capsys, "tasks", "--json", "toy_slow")
     assert code == 0 and all(r["scoring_over_60s"] for r in json.loads(out))
@@ -87,13 +90,16 @@ def test_a_slow_scorer_says_so(capsys, tmp_path, monkeypatch):
 
 @pytest.mark.parametrize(
     "minutes, threshold, problem",
-    [("0.0", "1.0", "human_minutes must be a positive number"),
-     ("float('nan')", "1.0", "human_minutes must be a positive number"),
-     ("30.0", "1.5", "outside the normalized scale"),
-     ("30.0", "0.0", "outside the normalized scale")],
+    [
+        ("0.0", "1.0", "human_minutes must be a positive number"),
+        ("float('nan')", "1.0", "human_minutes must be a positive number"),
+        ("30.0", "1.5", "outside the normalized scale"),
+        ("30.0", "0.0", "outside the normalized scale"),
+    ],
 )
-def test_bad_task_metadata_is_one_line_naming_the_task(capsys, tmp_path, monkeypatch, minutes,
-                                                       threshold, problem):
+def test_bad_task_metadata_is_one_line_naming_the_task(
+    capsys, tmp_path, monkeypatch, minutes, threshold, problem
+):
     make_toy(tmp_path, "toy_bad", minutes=minutes, threshold=threshold)
     monkeypatch.setenv("RDBENCH_TASKS_PATH", str(tmp_path))
     for verb in ("tasks", "check"):
@@ -106,7 +112,7 @@ def test_bad_task_metadata_is_one_line_naming_the_task(capsys, tmp_path, monkeyp
 def test_check_fails_a_reference_below_its_threshold(capsys, tmp_path, monkeypatch):
     make_toy(tmp_path, "toy_low", reference="9.7")  # normalized 0.97: in tolerance, below 1.0
     monkeypatch.setenv("RDBENCH_TASKS_PATH", str(tmp_path))
-    code, out, err = run(capsys, "check", "toy_low", "--json", str(tmp_path / "c.json"))
+    code, _, _ = run(capsys, "check", "toy_low", "--json", str(tmp_path / "c.json"))
     assert code == 1
     rows = json.loads((tmp_path / "c.json").read_text())
     ref = [r for r in rows if r["solution"] == "reference"]
@@ -124,13 +130,15 @@ def _attempts(rows):
 
 
 def test_baselined_minutes_is_the_geometric_mean_of_successful_times():
-    attempts = _attempts([
-        {"task_id": "f/a", "working_time_s": 600.0},
-        {"task_id": "f/a", "working_time_s": 2400.0},
-        {"task_id": "f/a", "working_time_s": 60.0, "success": False},  # failed: ignored
-        {"task_id": "f/b", "working_time_s": 100.0, "success": False},
-        {"task_id": "f/c", "working_time_s": 50.0, "is_human": False},  # an agent: ignored
-    ])
+    attempts = _attempts(
+        [
+            {"task_id": "f/a", "working_time_s": 600.0},
+            {"task_id": "f/a", "working_time_s": 2400.0},
+            {"task_id": "f/a", "working_time_s": 60.0, "success": False},  # failed: ignored
+            {"task_id": "f/b", "working_time_s": 100.0, "success": False},
+            {"task_id": "f/c", "working_time_s": 50.0, "is_human": False},  # an agent: ignored
+        ]
+    )
     table = baselined_minutes(attempts).set_index("task_id")
     assert list(table.index) == ["f/a", "f/b"]
     assert table.loc["f/a", "baselined_minutes"] == pytest.approx(20.0)  # sqrt(10 * 40)
@@ -157,27 +165,39 @@ def _run_toy(tmp_path, name, monkeypatch, metadata, epochs=1, threshold="1.0", r
     monkeypatch.setenv("RDBENCH_TASKS_PATH", str(tmp_path / "fam"))
     _family.cache_clear()
     family = load_families([name])[0]
-    task = family_task(family, solver=replay_agent(), metadata=metadata,
-                       epochs=epochs)
-    log = inspect_eval(task, model="none/none", log_dir=str(tmp_path / "logs" / name),
-                       display="none")[0]
+    task = family_task(family, solver=replay_agent(), metadata=metadata, epochs=epochs)
+    log = inspect_eval(
+        task, model="none/none", log_dir=str(tmp_path / "logs" / name), display="none"
+    )[0]
     assert log.status == "success", log.error
     return Path(log.location)
 
 
 @pytest.mark.slow  # two real Inspect evals in the bwrap sandbox (~20 s on 2 busy cores)
 def test_success_uses_the_tasks_threshold_and_human_times_close_the_loop(
-        capsys, tmp_path, monkeypatch):
+    capsys, tmp_path, monkeypatch
+):
     from rdbench.records import load_attempts
 
     # the reference scores 0.6: a success only because the task's threshold is 0.5
-    log = _run_toy(tmp_path, "toy_half", monkeypatch, {"rdbench_agent": "replay"},
-                   threshold="0.5", reference="6")
+    log = _run_toy(
+        tmp_path,
+        "toy_half",
+        monkeypatch,
+        {"rdbench_agent": "replay"},
+        threshold="0.5",
+        reference="6",
+    )
     attempts, _, _ = load_attempts([log])
     assert attempts["score"].tolist() == [0.6, 0.6] and attempts["success"].all()
-    human = _run_toy(tmp_path, "toy_half", monkeypatch,
-                     {"rdbench_is_human": True, "rdbench_baseliner": "alice"},
-                     threshold="0.5", reference="6")
+    human = _run_toy(
+        tmp_path,
+        "toy_half",
+        monkeypatch,
+        {"rdbench_is_human": True, "rdbench_baseliner": "alice"},
+        threshold="0.5",
+        reference="6",
+    )
     humans, _, _ = load_attempts([human])
     code, out, err = run(capsys, "tasks", "--json", "--human-times", str(human), "toy_half")
     assert code == 0, err
@@ -192,10 +212,20 @@ def test_success_uses_the_tasks_threshold_and_human_times_close_the_loop(
     code, _, err = run(capsys, "tasks", "--human-times", str(log), "toy_half")
     assert code == 2 and "no human baseline attempts" in err
     # horizon: baselined minutes replace the estimates, and the count is shown
-    code, out, err = run(capsys, "horizon", str(log), "--bootstrap", "0",
-                         "--human-times", str(human), "--json", str(tmp_path / "h.json"))
+    code, out, err = run(
+        capsys,
+        "horizon",
+        str(log),
+        "--bootstrap",
+        "0",
+        "--human-times",
+        str(human),
+        "--json",
+        str(tmp_path / "h.json"),
+    )
     assert "2 of 2 tasks baselined, 0 rest on estimates" in out, (out, err)
     data = json.loads((tmp_path / "h.json").read_text())
     assert {r["human_minutes_source"] for r in data["human_minutes"]} == {"baseline"}
-    assert np.allclose(sorted(r["human_minutes"] for r in data["human_minutes"]),
-                       sorted(want.values))
+    assert np.allclose(
+        sorted(r["human_minutes"] for r in data["human_minutes"]), sorted(want.values)
+    )

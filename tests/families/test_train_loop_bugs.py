@@ -32,11 +32,13 @@ def _variant(family, name):
 
 @pytest.mark.parametrize("name", ["zero_grad", "gauntlet"])
 def test_buggy_start_fails_and_fixed_code_passes(family, tmp_path, name):
-    start = score_workspace(family, _variant(family, name),
-                            materialize(family, tmp_path / "s", "starting"))
+    start = score_workspace(
+        family, _variant(family, name), materialize(family, tmp_path / "s", "starting")
+    )
     assert start.valid and start.normalized == 0.0
-    ref = score_workspace(family, _variant(family, name),
-                          materialize(family, tmp_path / "r", "reference"))
+    ref = score_workspace(
+        family, _variant(family, name), materialize(family, tmp_path / "r", "reference")
+    )
     assert ref.valid and ref.normalized == 1.0
 
 
@@ -49,8 +51,10 @@ def test_every_planted_bug_alone_is_caught_by_the_hidden_data(module):
             files = correct_sources(variant)
             files[name] = files[name].replace(good, bad)
             caught = any(  # stops at the first data set that catches it
-                not module.matches({k: v.tolist() for k, v in
-                                    module.run_sources(files, make_data(s), s).items()}, w)
+                not module.matches(
+                    {k: v.tolist() for k, v in module.run_sources(files, make_data(s), s).items()},
+                    w,
+                )
                 for s, w in zip(module.hidden_seeds(variant), want)
             )
             assert caught, (variant, bug)

@@ -44,9 +44,15 @@ def bin_counts(rows: list[dict]) -> list[dict]:
     out = []
     for label, low, high in TIME_BINS:
         inside = [r for r in rows if time_bin(r["human_minutes"]) == label]
-        out.append({"bin": label, "low_minutes": low, "high_minutes": high,
-                    "tasks": len(inside),
-                    "families": sorted({r["task_id"].split("/")[0] for r in inside})})
+        out.append(
+            {
+                "bin": label,
+                "low_minutes": low,
+                "high_minutes": high,
+                "tasks": len(inside),
+                "families": sorted({r["task_id"].split("/")[0] for r in inside}),
+            }
+        )
     return out
 
 
@@ -97,8 +103,9 @@ def load_baselines(logs: tuple[str, ...] | list[str]):
 
     attempts, _, _ = load_attempts(list(logs))
     if not len(attempts) or not attempts["is_human"].astype(bool).any():
-        raise UserError(f"no human baseline attempts in {', '.join(logs)} "
-                        "(record them with `rdbench baseline`)")
+        raise UserError(
+            f"no human baseline attempts in {', '.join(logs)} (record them with `rdbench baseline`)"
+        )
     return baselined_minutes(attempts)
 
 
@@ -121,9 +128,14 @@ def add_human_times(rows: list[dict], logs: tuple[str, ...]) -> None:
 @click.command("tasks")
 @click.argument("families", nargs=-1)
 @click.option("--json", "as_json", is_flag=True, help="Print the list as JSON instead of a table.")
-@click.option("--human-times", "human_times", multiple=True, metavar="LOGS",
-              help="Human baseline logs (repeatable): show each task's estimate beside its "
-                   "baselined time (geometric mean of successful baseliners' working times).")
+@click.option(
+    "--human-times",
+    "human_times",
+    multiple=True,
+    metavar="LOGS",
+    help="Human baseline logs (repeatable): show each task's estimate beside its "
+    "baselined time (geometric mean of successful baseliners' working times).",
+)
 def tasks(families: tuple[str, ...], as_json: bool, human_times: tuple[str, ...]) -> None:
     """List task families and their tasks: human minutes (and their source), success
     threshold, budget, resources; then how many tasks fall in each band of human time.
@@ -150,14 +162,21 @@ def tasks(families: tuple[str, ...], as_json: bool, human_times: tuple[str, ...]
         cells = [row["task_id"], _duration(row["human_minutes"] * 60), row["human_minutes_source"]]
         if human_times:
             base = row["baselined_minutes"]
-            cells.append(f"{_duration(base * 60)} ({row['successful_baselines']}/"
-                         f"{row['baselines']})" if base is not None else
-                         f"- ({row['successful_baselines']}/{row['baselines']})")
+            cells.append(
+                f"{_duration(base * 60)} ({row['successful_baselines']}/{row['baselines']})"
+                if base is not None
+                else f"- ({row['successful_baselines']}/{row['baselines']})"
+            )
         policy = row["final_score_policy"] + ("" if row["score_visible"] else ", hidden")
         if row["scoring_over_60s"]:
             policy += ", scoring > 60 s"
-        cells += [f"{row['success_threshold']:g}", _duration(row["time_limit_s"]),
-                  row["resources"], policy, row["summary"]]
+        cells += [
+            f"{row['success_threshold']:g}",
+            _duration(row["time_limit_s"]),
+            row["resources"],
+            policy,
+            row["summary"],
+        ]
         table.add_row(*cells)
     console = Console()
     console.print(table)

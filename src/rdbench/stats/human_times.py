@@ -40,8 +40,14 @@ def baselined_minutes(attempts: pd.DataFrame) -> pd.DataFrame:
         ok = group["success"].astype(bool) & seconds.gt(0) & np.isfinite(seconds)
         minutes = seconds[ok] / 60.0
         geo = float(np.exp(np.log(minutes).mean())) if len(minutes) else math.nan
-        rows.append({"task_id": task_id, "baselines": len(group), "successful": int(ok.sum()),
-                     "baselined_minutes": geo})
+        rows.append(
+            {
+                "task_id": task_id,
+                "baselines": len(group),
+                "successful": int(ok.sum()),
+                "baselined_minutes": geo,
+            }
+        )
     return pd.DataFrame(rows, columns=BASELINE_COLUMNS)
 
 
@@ -55,8 +61,7 @@ def apply_human_times(attempts: pd.DataFrame, baselines: pd.DataFrame) -> pd.Dat
     out = attempts.copy()
     known = baselines.dropna(subset=["baselined_minutes"])
     lengths = dict(zip(known["task_id"], known["baselined_minutes"]))
-    source = out["human_minutes_source"] if "human_minutes_source" in out else "estimate"
-    out["human_minutes_source"] = source
+    out["human_minutes_source"] = out.get("human_minutes_source", "estimate")
     out["human_minutes_source"] = out["human_minutes_source"].fillna("estimate")
     hit = out["task_id"].isin(list(lengths))
     out.loc[hit, "human_minutes"] = out.loc[hit, "task_id"].map(lengths).astype(float)
@@ -68,4 +73,4 @@ def estimate_count(attempts: pd.DataFrame) -> tuple[int, int]:
     """Return (tasks whose length rests on an estimate, all tasks) in an Attempt table
     that has `human_minutes_source` (as `apply_human_times` returns)."""
     per_task = attempts.groupby("task_id")["human_minutes_source"].first()
-    return int((per_task != "baseline").sum()), int(len(per_task))
+    return int((per_task != "baseline").sum()), len(per_task)

@@ -14,32 +14,41 @@ from rdbench.families.implement_metric import truth
 HERE = Path(__file__).resolve().parent
 
 SIGNATURES = {
-    "fbeta_macro": ("macro_fbeta(y_true, y_pred)", '''    """Return the macro-averaged F-beta score with beta = {beta}.
+    "fbeta_macro": (
+        "macro_fbeta(y_true, y_pred)",
+        '''    """Return the macro-averaged F-beta score with beta = {beta}.
 
     y_true, y_pred: 1-d integer arrays of the same length (class labels, any integers).
     The average runs over every label that occurs in y_true or in y_pred (unweighted).
     For one label: F = (1 + b^2) * TP / ((1 + b^2) * TP + b^2 * FN + FP); a label whose
     denominator is 0 scores 0.
-    """'''),
-    "ece": ("calibration_error(probs, labels)", '''    """Return the top-label expected calibration error with {n_bins} equal-width bins.
+    """''',
+    ),
+    "ece": (
+        "calibration_error(probs, labels)",
+        '''    """Return the top-label expected calibration error with {n_bins} equal-width bins.
 
     probs: float array (n, k), each row a probability vector; labels: int array (n,).
     A sample's confidence is its largest probability and its prediction that class (ties:
     the lowest class index). Bins are (0, 1/{n_bins}], (1/{n_bins}, 2/{n_bins}], ...,
     with a confidence of exactly 0 in the first bin. ECE = sum over non-empty bins of
     (samples in bin / n) * |accuracy in bin - mean confidence in bin|.
-    """'''),
-    "weighted_auc": ("weighted_auc(scores, labels, weights)", '''    """Return the weighted area under the ROC curve.
+    """''',
+    ),
+    "weighted_auc": (
+        "weighted_auc(scores, labels, weights)",
+        '''    """Return the weighted area under the ROC curve.
 
     scores: float array (n,); labels: int array (n,) of 0/1; weights: float array (n,) >= 0.
     AUC = sum over (positive i, negative j) of w_i * w_j * ([s_i > s_j] + 0.5 * [s_i == s_j]),
     divided by (total positive weight) * (total negative weight). When either total is 0
     the AUC is 0.5. It must handle n = 200,000 within a few seconds.
-    """'''),
+    """''',
+    ),
 }
 
 REFERENCE_BODY = {
-    "fbeta_macro": '''    y_true, y_pred = np.asarray(y_true), np.asarray(y_pred)
+    "fbeta_macro": """    y_true, y_pred = np.asarray(y_true), np.asarray(y_pred)
     b2 = BETA * BETA
     scores = []
     for label in np.union1d(y_true, y_pred):
@@ -49,8 +58,8 @@ REFERENCE_BODY = {
         denom = (1 + b2) * tp + b2 * fn + fp
         scores.append(0.0 if denom == 0 else (1 + b2) * tp / denom)
     return float(np.mean(scores))
-''',
-    "ece": '''    probs, labels = np.asarray(probs, dtype=float), np.asarray(labels)
+""",
+    "ece": """    probs, labels = np.asarray(probs, dtype=float), np.asarray(labels)
     conf = probs.max(axis=1)
     correct = (probs.argmax(axis=1) == labels).astype(float)
     index = np.clip(np.ceil(conf * N_BINS).astype(int) - 1, 0, N_BINS - 1)
@@ -60,8 +69,8 @@ REFERENCE_BODY = {
         if mask.any():
             total += mask.mean() * abs(correct[mask].mean() - conf[mask].mean())
     return float(total)
-''',
-    "weighted_auc": '''    scores = np.asarray(scores, dtype=float)
+""",
+    "weighted_auc": """    scores = np.asarray(scores, dtype=float)
     labels, weights = np.asarray(labels), np.asarray(weights, dtype=float)
     pos = np.where(labels == 1, weights, 0.0)
     neg = np.where(labels == 0, weights, 0.0)
@@ -72,7 +81,7 @@ REFERENCE_BODY = {
     neg_by = np.bincount(inverse, weights=neg, minlength=len(uniq))
     below = np.cumsum(neg_by) - neg_by
     return float(np.sum(pos_by * (below + 0.5 * neg_by)) / (pos.sum() * neg.sum()))
-''',
+""",
 }
 
 CHECK = '''"""Check metric.py against the public examples: python check_metric.py"""
@@ -81,9 +90,8 @@ import json
 import math
 from pathlib import Path
 
-import numpy as np
-
 import metric
+import numpy as np
 
 examples = json.loads((Path(__file__).parent / "examples.json").read_text())
 passed = 0
@@ -107,18 +115,24 @@ def constants(variant: str) -> str:
     return ""
 
 
-def module(variant: str, body: str) -> str:
+def module(variant: str, body: str, stub: bool = False) -> str:
+    """Return metric.py's text: the reference (numpy) or the stub (no imports)."""
     signature, doc = SIGNATURES[variant]
     doc = doc.format(**truth.VARIANTS[variant])
-    return (f'"""The metric to implement (see the instructions)."""\n\nimport numpy as np\n\n'
-            f"{constants(variant)}def {signature}:\n{doc}\n{body}")
+    head = '"""The metric to implement (see the instructions)."""\n\n'
+    if not stub:
+        head += "import numpy as np\n\n" + ("" if constants(variant) else "\n")
+    return f"{head}{constants(variant)}def {signature}:\n{doc}\n{body}"
 
 
 def main() -> None:
     for variant, conf in truth.VARIANTS.items():
         rng = np.random.default_rng(conf["seed"] + 1)  # public examples: another seed
-        maker = {"fbeta_macro": truth._fbeta_cases, "ece": truth._ece_cases,
-                 "weighted_auc": truth._auc_cases}[variant]
+        maker = {
+            "fbeta_macro": truth._fbeta_cases,
+            "ece": truth._ece_cases,
+            "weighted_auc": truth._auc_cases,
+        }[variant]
         cases = [c for c in maker(rng) if len(next(iter(c.values()))) < 1000][:6]
         examples = [{"inputs": c, "expected": truth.expected(variant, c)} for c in cases]
         ws = HERE / "workspace" / variant
@@ -128,7 +142,8 @@ def main() -> None:
         stub = '    raise NotImplementedError("implement me")\n'
         for sol, body in (("starting", stub), ("reference", REFERENCE_BODY[variant])):
             (HERE / sol / variant).mkdir(parents=True, exist_ok=True)
-            (HERE / sol / variant / "metric.py").write_text(module(variant, body))
+            text = module(variant, body, stub=sol == "starting")
+            (HERE / sol / variant / "metric.py").write_text(text)
 
 
 if __name__ == "__main__":

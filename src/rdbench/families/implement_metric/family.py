@@ -32,11 +32,11 @@ class ImplementMetric(FamilyBase):
     score_visible = False
     quick = True
     specs = (
-        VariantSpec("fbeta_macro", 10.0, {"variant_dir": "fbeta_macro",
-                                          "function": "macro_fbeta"}),
+        VariantSpec("fbeta_macro", 10.0, {"variant_dir": "fbeta_macro", "function": "macro_fbeta"}),
         VariantSpec("ece", 20.0, {"variant_dir": "ece", "function": "calibration_error"}),
-        VariantSpec("weighted_auc", 30.0, {"variant_dir": "weighted_auc",
-                                           "function": "weighted_auc"}),
+        VariantSpec(
+            "weighted_auc", 30.0, {"variant_dir": "weighted_auc", "function": "weighted_auc"}
+        ),
     )
 
     def validate(self, workspace: Path, variant: TaskVariant) -> str:
@@ -45,8 +45,10 @@ class ImplementMetric(FamilyBase):
         Raises:
             InvalidSubmission: never.
         """
-        return ("Graded only at the end of the attempt on hidden cases; run check_metric.py "
-                "for the public examples.")
+        return (
+            "Graded only at the end of the attempt on hidden cases; run check_metric.py "
+            "for the public examples."
+        )
 
     def score_variant(self, workspace: Path, variant: TaskVariant, spec: VariantSpec) -> float:
         """Return the fraction of hidden cases on which the function returns the right value.
@@ -55,16 +57,27 @@ class ImplementMetric(FamilyBase):
             InvalidSubmission: the grading run timed out or crashed as a whole.
         """
         cases = hidden_cases(variant.name)
-        request = {"module": f"{variant.name}/metric.py",
-                   "function": VARIANTS[variant.name]["function"], "cases": cases}
-        values = run_harness(workspace, HARNESS, json.dumps(request).encode(),
-                             timeout=SCORE_TIMEOUT_S, memory_mb=self.resources.memory_mb)
+        request = {
+            "module": f"{variant.name}/metric.py",
+            "function": VARIANTS[variant.name]["function"],
+            "cases": cases,
+        }
+        values = run_harness(
+            workspace,
+            HARNESS,
+            json.dumps(request).encode(),
+            timeout=SCORE_TIMEOUT_S,
+            memory_mb=self.resources.memory_mb,
+        )
         if not isinstance(values, list) or len(values) != len(cases):
             return 0.0
         right = 0
         for got, case in zip(values, cases):
             want = expected(variant.name, case)
-            if (isinstance(got, (int, float)) and not isinstance(got, bool)
-                    and math.isclose(float(got), want, rel_tol=REL_TOL, abs_tol=ABS_TOL)):
+            if (
+                isinstance(got, (int, float))
+                and not isinstance(got, bool)
+                and math.isclose(float(got), want, rel_tol=REL_TOL, abs_tol=ABS_TOL)
+            ):
                 right += 1
         return right / len(cases)

@@ -23,7 +23,7 @@ def main() -> None:
     try:
         spec.loader.exec_module(module)
         function = getattr(module, request["function"])
-    except Exception:
+    except Exception:  # noqa: BLE001 - any failure of the graded code counts against it
         function = None
     import numpy as np
 
@@ -34,7 +34,7 @@ def main() -> None:
                 args = {k: np.asarray(v) for k, v in case.items()}
                 out = float(function(**args))
                 value = out if math.isfinite(out) else None
-            except Exception:
+            except Exception:  # noqa: BLE001 - any failure of the graded code counts against it
                 value = None
         values.append(value)
     os.write(result_fd, (json.dumps(values) + "\n").encode())

@@ -114,14 +114,20 @@ def _auc_cases(rng: np.random.Generator) -> list[dict[str, Any]]:
         if i % 3 == 0:
             scores = np.round(scores, 0)  # many ties
         weights = rng.choice([0.0, 0.5, 1.0, 2.0, 3.5], size=n)
-        cases.append({"scores": scores.tolist(), "labels": labels.tolist(),
-                      "weights": weights.tolist()})
+        cases.append(
+            {"scores": scores.tolist(), "labels": labels.tolist(), "weights": weights.tolist()}
+        )
     cases.append({"scores": [0.1, 0.4], "labels": [1, 1], "weights": [1.0, 1.0]})
     cases.append({"scores": [0.1, 0.4, 0.3], "labels": [1, 0, 0], "weights": [1.0, 0.0, 0.0]})
     n = 200_000  # a large case: a quadratic implementation runs past the time limit
     labels = (rng.random(n) < 0.3).astype(int)
-    cases.append({"scores": np.round(rng.normal(labels, 1), 3).tolist(), "labels": labels.tolist(),
-                  "weights": rng.uniform(0, 2, size=n).round(3).tolist()})
+    cases.append(
+        {
+            "scores": np.round(rng.normal(labels, 1), 3).tolist(),
+            "labels": labels.tolist(),
+            "weights": rng.uniform(0, 2, size=n).round(3).tolist(),
+        }
+    )
     return cases
 
 

@@ -71,11 +71,20 @@ def apply(layer: Layer, shape: list[int]) -> list[int]:
         if len(s) != 4:
             raise ValueError("pooling expects 4-d input")
         d = kw.get("dilation", (1, 1))
-        return _positive(s[:2] + [
-            _conv_len(s[2 + i], kw["kernel_size"][i], kw["stride"][i], kw["padding"][i], d[i],
-                      kw["ceil_mode"])
-            for i in range(2)
-        ])
+        return _positive(
+            s[:2]
+            + [
+                _conv_len(
+                    s[2 + i],
+                    kw["kernel_size"][i],
+                    kw["stride"][i],
+                    kw["padding"][i],
+                    d[i],
+                    kw["ceil_mode"],
+                )
+                for i in range(2)
+            ]
+        )
     if kind == "AdaptiveAvgPool2d":
         return s[:2] + list(kw["output_size"])
     if kind == "Flatten":
@@ -122,12 +131,18 @@ def describe(layer: Layer) -> str:
     if kind == "LayerNorm":
         return f"LayerNorm(({kw['normalized_shape']},), eps=1e-05, elementwise_affine=True)"
     if kind == "Linear":
-        return f"Linear(in_features={kw['in_features']}, out_features={kw['out_features']}, bias=True)"
+        return (
+            f"Linear(in_features={kw['in_features']}, out_features={kw['out_features']}, bias=True)"
+        )
     if kind.startswith("BatchNorm"):
         return f"{kind}({kw['num_features']}, eps=1e-05, momentum=0.1, affine=True)"
     if kind.startswith("Conv"):
-        parts = [f"{kw['in_channels']}", f"{kw['out_channels']}", f"kernel_size={tuple(kw['kernel_size'])}",
-                 f"stride={tuple(kw['stride'])}"]
+        parts = [
+            f"{kw['in_channels']}",
+            f"{kw['out_channels']}",
+            f"kernel_size={tuple(kw['kernel_size'])}",
+            f"stride={tuple(kw['stride'])}",
+        ]
         if any(kw["padding"]):
             parts.append(f"padding={tuple(kw['padding'])}")
         if any(d != 1 for d in kw["dilation"]):
@@ -138,7 +153,9 @@ def describe(layer: Layer) -> str:
     if kind in ("MaxPool2d", "AvgPool2d"):
         k, st, p = (tuple(kw[n]) for n in ("kernel_size", "stride", "padding"))
         extra = f", dilation={tuple(kw['dilation'])}" if kind == "MaxPool2d" else ""
-        return f"{kind}(kernel_size={k}, stride={st}, padding={p}{extra}, ceil_mode={kw['ceil_mode']})"
+        return (
+            f"{kind}(kernel_size={k}, stride={st}, padding={p}{extra}, ceil_mode={kw['ceil_mode']})"
+        )
     if kind == "AdaptiveAvgPool2d":
         return f"AdaptiveAvgPool2d(output_size={tuple(kw['output_size'])})"
     if kind == "Flatten":
@@ -146,7 +163,8 @@ def describe(layer: Layer) -> str:
     if kind == "Unflatten":
         return f"Unflatten(dim={kw['dim']}, unflattened_size={tuple(kw['unflattened_size'])})"
     if kind == "Transpose":
-        return f"Transpose(dim0={kw['dim0']}, dim1={kw['dim1']})  # torch.transpose(x, {kw['dim0']}, {kw['dim1']})"
+        a, b = kw["dim0"], kw["dim1"]
+        return f"Transpose(dim0={a}, dim1={b})  # torch.transpose(x, {a}, {b})"
     raise ValueError(f"unknown layer {kind}")
 
 
@@ -175,9 +193,12 @@ def _conv(rng, kind: str, c_in: int, nd: int, transpose: bool = False) -> Layer:
 def _pool(rng, kind: str) -> Layer:
     k = _pick(rng, [2, 3])
     s = _pick(rng, [1, 2, 2, 3])
-    kw: dict[str, Any] = {"kernel_size": (k, k), "stride": (s, s),
-                          "padding": (_pick(rng, [0, 0, 1]),) * 2,
-                          "ceil_mode": bool(rng.random() < 0.5)}
+    kw: dict[str, Any] = {
+        "kernel_size": (k, k),
+        "stride": (s, s),
+        "padding": (_pick(rng, [0, 0, 1]),) * 2,
+        "ceil_mode": bool(rng.random() < 0.5),
+    }
     if kw["padding"][0] * 2 > k:
         kw["padding"] = (0, 0)
     if kind == "MaxPool2d":
@@ -203,8 +224,16 @@ def _conv_stack(rng) -> tuple[list[int], list[Layer]]:
     shape = [_pick(rng, [4, 8]), 3, _pick(rng, [57, 64, 71, 96]), _pick(rng, [49, 60, 83])]
     first = list(shape)
     layers: list[Layer] = []
-    for kind in ("Conv2d", "BatchNorm2d", "ReLU", "MaxPool2d", "Conv2d", "ReLU", "AvgPool2d",
-                 "Conv2d"):
+    for kind in (
+        "Conv2d",
+        "BatchNorm2d",
+        "ReLU",
+        "MaxPool2d",
+        "Conv2d",
+        "ReLU",
+        "AvgPool2d",
+        "Conv2d",
+    ):
         if kind == "Conv2d":
             layer = _conv(rng, kind, shape[1], 2)
         elif kind == "BatchNorm2d":
@@ -216,7 +245,9 @@ def _conv_stack(rng) -> tuple[list[int], list[Layer]]:
         shape = apply(layer, shape)
         layers.append(layer)
     # the stack must test ceil_mode and dilation: with them ignored, some shape differs
-    floor = [(k, {**kw, "ceil_mode": False}) if kw.get("ceil_mode") else (k, kw) for k, kw in layers]
+    floor = [
+        (k, {**kw, "ceil_mode": False}) if kw.get("ceil_mode") else (k, kw) for k, kw in layers
+    ]
     if output_shapes(first, floor) == output_shapes(first, layers):
         raise ValueError("no pool where ceil_mode matters")
     if all(kw.get("dilation", (1, 1)) == (1, 1) for _, kw in layers):
@@ -240,7 +271,7 @@ def _mixed(rng) -> tuple[list[int], list[Layer]]:
     add(("Transpose", {"dim0": 1, "dim1": 2}))
     add(("Linear", {"in_features": shape[-1], "out_features": _pick(rng, [16, 36, 64])}))
     width = shape[-1]
-    side = int(math.isqrt(width))
+    side = math.isqrt(width)
     add(("Unflatten", {"dim": 2, "unflattened_size": (side, width // side)}))
     add(("Transpose", {"dim0": 1, "dim1": 2}))
     add(_conv(rng, "ConvTranspose2d", shape[1], 2, transpose=True))

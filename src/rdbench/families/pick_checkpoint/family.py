@@ -28,8 +28,14 @@ class PickCheckpoint(FamilyBase):
     score_visible = False
     quick = True
     specs = (
-        VariantSpec("lowest_val", 2.0, {"log": "lowest_val/train.log", "answer": "lowest_val/answer.txt"}),
-        VariantSpec("val_accuracy", 3.0, {"log": "val_accuracy/metrics.jsonl", "answer": "val_accuracy/answer.txt"}),
+        VariantSpec(
+            "lowest_val", 2.0, {"log": "lowest_val/train.log", "answer": "lowest_val/answer.txt"}
+        ),
+        VariantSpec(
+            "val_accuracy",
+            3.0,
+            {"log": "val_accuracy/metrics.jsonl", "answer": "val_accuracy/answer.txt"},
+        ),
         VariantSpec("resumed", 8.0, {"log": "resumed/run.log", "answer": "resumed/answer.txt"}),
     )
 

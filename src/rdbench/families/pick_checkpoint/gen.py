@@ -31,7 +31,9 @@ def _lowest_val(rng: np.random.Generator) -> tuple[str, str]:
     val = _curve(rng, steps, best)
     train = 1.1 + 2.0 * np.exp(-steps / (0.3 * best)) - 0.1 * steps / steps[-1]
     prefix = str(rng.choice(["ckpt", "model", "snapshot"]))
-    lines = [f"# run {rng.integers(1000, 9999)}: eval every {every} steps, checkpoint at every eval"]
+    lines = [
+        f"# run {rng.integers(1000, 9999)}: eval every {every} steps, checkpoint at every eval"
+    ]
     for step, t, v in zip(steps, train, val):
         lines.append(
             f"step {step:6d} | train_loss {t:.4f} | val_loss {v:.4f} | lr 3.0e-04 | "
@@ -60,11 +62,22 @@ def _val_accuracy(rng: np.random.Generator) -> tuple[str, str]:
         for sub in range(3):
             s = int(step - every + (sub + 1) * every // 3)
             records.append({"kind": "train", "step": s, "loss": round(0.3 + 2 / (1 + s / 300), 4)})
-        records.append({"kind": "eval", "step": int(step), "val_acc": round(float(acc[i]), 4),
-                        "val_loss": round(float(1.5 - acc[i]), 4)})
+        records.append(
+            {
+                "kind": "eval",
+                "step": int(step),
+                "val_acc": round(float(acc[i]), 4),
+                "val_loss": round(float(1.5 - acc[i]), 4),
+            }
+        )
         if step % save_every == 0:
-            records.append({"kind": "checkpoint", "step": int(step),
-                            "path": f"checkpoints/step{int(step):05d}.ckpt"})
+            records.append(
+                {
+                    "kind": "checkpoint",
+                    "step": int(step),
+                    "path": f"checkpoints/step{int(step):05d}.ckpt",
+                }
+            )
             saved[int(step)] = round(float(acc[i]), 4)
     best_step = max(saved, key=lambda s: (saved[s], -s))
     text = "\n".join(json.dumps(r) for r in records) + "\n"

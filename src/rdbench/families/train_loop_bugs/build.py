@@ -22,7 +22,6 @@ CHECK = '''"""Train on the public data and report: python check.py"""
 from pathlib import Path
 
 import numpy as np
-
 from train import fit
 
 with np.load(Path(__file__).parent / "data.npz") as data:
@@ -46,8 +45,10 @@ def main() -> None:
         ws.mkdir(parents=True, exist_ok=True)
         (ws / "data.npz").write_bytes(blob)
         (ws / "check.py").write_text(CHECK)
-        for sol, files in (("starting", buggy_sources(variant)),
-                           ("reference", correct_sources(variant))):
+        for sol, files in (
+            ("starting", buggy_sources(variant)),
+            ("reference", correct_sources(variant)),
+        ):
             (HERE / sol / variant).mkdir(parents=True, exist_ok=True)
             for name, text in files.items():
                 (HERE / sol / variant / name).write_text(text)

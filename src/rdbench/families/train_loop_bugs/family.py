@@ -44,21 +44,23 @@ def run_sources(
     """Run trusted `nn.py` + `train.py` texts (the correct code, or the catalogue's bugs for
     the tests) in this process on `data` and return fit()'s outputs as float arrays."""
     namespace: dict[str, Any] = {"__name__": "rdbench_correct_nn"}
-    exec(compile(files["nn.py"], "nn.py", "exec"), namespace)
+    exec(compile(files["nn.py"], "nn.py", "exec"), namespace)  # noqa: S102 - trusted family code
     train_ns = {k: v for k, v in namespace.items() if not k.startswith("__")}
     train_ns["__name__"] = "rdbench_correct_train"
     source = files["train.py"].replace(
         "from nn import SGD, Linear, ReLU, Sequential, softmax_cross_entropy\n", ""
     )
-    exec(compile(source, "train.py", "exec"), train_ns)
+    exec(compile(source, "train.py", "exec"), train_ns)  # noqa: S102 - trusted family code
     out = train_ns["fit"](data["X_train"], data["y_train"], data["X_val"], data["y_val"], seed=seed)
     return {k: np.asarray(v, dtype=float) for k, v in out.items()}
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def expected(variant: str) -> tuple[dict[str, np.ndarray], ...]:
     """Return the correct fit() outputs on the variant's hidden data sets (host only)."""
-    return tuple(run_sources(correct_sources(variant), make_data(s), s) for s in hidden_seeds(variant))
+    return tuple(
+        run_sources(correct_sources(variant), make_data(s), s) for s in hidden_seeds(variant)
+    )
 
 
 def matches(got: Any, want: dict[str, np.ndarray]) -> bool:
@@ -93,12 +95,12 @@ class TrainLoopBugs(FamilyBase):
         Raises:
             InvalidSubmission: never (a missing file fails at grading).
         """
-        return ("Graded only at the end of the attempt: fit() runs on hidden data and every "
-                "returned array must equal the specified behaviour's.")
+        return (
+            "Graded only at the end of the attempt: fit() runs on hidden data and every "
+            "returned array must equal the specified behaviour's."
+        )
 
-    def score_variant(
-        self, workspace: Path, variant: TaskVariant, spec: VariantSpec
-    ) -> float:
+    def score_variant(self, workspace: Path, variant: TaskVariant, spec: VariantSpec) -> float:
         """Return 1.0 when fit() reproduces the correct outputs on both hidden data sets.
 
         Raises:
@@ -112,8 +114,9 @@ class TrainLoopBugs(FamilyBase):
             np.savez(buffer, **make_data(seed))
             blob = buffer.getvalue()
             stdin += len(blob).to_bytes(8, "little") + blob
-        results = run_harness(workspace, HARNESS, stdin, timeout=SCORE_TIMEOUT_S,
-                              memory_mb=self.resources.memory_mb)
+        results = run_harness(
+            workspace, HARNESS, stdin, timeout=SCORE_TIMEOUT_S, memory_mb=self.resources.memory_mb
+        )
         if not isinstance(results, list) or len(results) != len(seeds):
             results = [None] * len(seeds)
         ok = [matches(got, want) for got, want in zip(results, expected(variant.name))]

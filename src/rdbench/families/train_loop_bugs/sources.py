@@ -107,7 +107,6 @@ class SGD:
 TRAIN_PY = '''"""Train a two-layer MLP classifier; see SPEC.md for exactly what fit() must do."""
 
 import numpy as np
-
 from nn import SGD, Linear, ReLU, Sequential, softmax_cross_entropy
 
 HIDDEN = {hidden}
@@ -145,7 +144,7 @@ def fit(X_train, y_train, X_val, y_val, seed):
             idx = perm[start:start + BATCH]
             xb, yb = Xt[idx], y_train[idx]
             opt.zero_grad()
-            loss, g = softmax_cross_entropy(model.forward(xb), yb)
+            _, g = softmax_cross_entropy(model.forward(xb), yb)
             model.backward(g)
             opt.step()
         acc = accuracy(model, Xv, y_val)
@@ -164,11 +163,17 @@ BUGS: dict[str, tuple[str, str, str]] = {
     "leak": (
         "train.py",
         "    mean = X_train.mean(axis=0)\n    std = X_train.std(axis=0)\n",
-        "    stats = np.concatenate([X_train, X_val])\n"
-        "    mean = stats.mean(axis=0)\n    std = stats.std(axis=0)\n",
+        (
+            "    stats = np.concatenate([X_train, X_val])\n"
+            "    mean = stats.mean(axis=0)\n    std = stats.std(axis=0)\n"
+        ),
     ),
     "nan_std": ("train.py", "    std[std == 0] = 1.0\n", ""),
-    "shuffle": ("train.py", "xb, yb = Xt[idx], y_train[idx]", "xb, yb = Xt[idx], y_train[start:start + BATCH]"),
+    "shuffle": (
+        "train.py",
+        "xb, yb = Xt[idx], y_train[idx]",
+        "xb, yb = Xt[idx], y_train[start:start + BATCH]",
+    ),
     "bias_mean": ("nn.py", "self.b.grad += g.sum(axis=0)", "self.b.grad += g.mean(axis=0)"),
     "relu": ("nn.py", "        return g * self.mask\n", "        return g * (g > 0)\n"),
     "momentum": (
@@ -186,22 +191,46 @@ BUGS: dict[str, tuple[str, str, str]] = {
 
 #: variant -> human minutes, bugs, constants (the twist: each variant trains differently).
 VARIANTS: dict[str, dict[str, Any]] = {
-    "zero_grad": {"minutes": 20.0, "bugs": ["zero_grad"],
-                  "const": {"hidden": 24, "lr": 0.05, "momentum": 0.9, "batch": 32, "epochs": 12}},
-    "nan": {"minutes": 25.0, "bugs": ["nan_std"],
-            "const": {"hidden": 20, "lr": 0.1, "momentum": 0.8, "batch": 40, "epochs": 10}},
-    "reduction": {"minutes": 30.0, "bugs": ["reduction"],
-                  "const": {"hidden": 32, "lr": 0.08, "momentum": 0.85, "batch": 48, "epochs": 10}},
-    "leak": {"minutes": 40.0, "bugs": ["leak"],
-             "const": {"hidden": 16, "lr": 0.1, "momentum": 0.9, "batch": 36, "epochs": 12}},
-    "shuffle_bias": {"minutes": 75.0, "bugs": ["shuffle", "bias_mean"],
-                     "const": {"hidden": 28, "lr": 0.06, "momentum": 0.9, "batch": 30, "epochs": 12}},
-    "three_bugs": {"minutes": 120.0, "bugs": ["momentum", "relu", "drop_last"],
-                   "const": {"hidden": 20, "lr": 0.05, "momentum": 0.9, "batch": 44, "epochs": 10}},
-    "five_bugs": {"minutes": 180.0, "bugs": ["zero_grad", "leak", "relu", "drop_last", "nan_std"],
-                  "const": {"hidden": 24, "lr": 0.07, "momentum": 0.85, "batch": 34, "epochs": 12}},
-    "gauntlet": {"minutes": 300.0, "bugs": list(BUGS),
-                 "const": {"hidden": 30, "lr": 0.04, "momentum": 0.9, "batch": 38, "epochs": 14}},
+    "zero_grad": {
+        "minutes": 20.0,
+        "bugs": ["zero_grad"],
+        "const": {"hidden": 24, "lr": 0.05, "momentum": 0.9, "batch": 32, "epochs": 12},
+    },
+    "nan": {
+        "minutes": 25.0,
+        "bugs": ["nan_std"],
+        "const": {"hidden": 20, "lr": 0.1, "momentum": 0.8, "batch": 40, "epochs": 10},
+    },
+    "reduction": {
+        "minutes": 30.0,
+        "bugs": ["reduction"],
+        "const": {"hidden": 32, "lr": 0.08, "momentum": 0.85, "batch": 48, "epochs": 10},
+    },
+    "leak": {
+        "minutes": 40.0,
+        "bugs": ["leak"],
+        "const": {"hidden": 16, "lr": 0.1, "momentum": 0.9, "batch": 36, "epochs": 12},
+    },
+    "shuffle_bias": {
+        "minutes": 75.0,
+        "bugs": ["shuffle", "bias_mean"],
+        "const": {"hidden": 28, "lr": 0.06, "momentum": 0.9, "batch": 30, "epochs": 12},
+    },
+    "three_bugs": {
+        "minutes": 120.0,
+        "bugs": ["momentum", "relu", "drop_last"],
+        "const": {"hidden": 20, "lr": 0.05, "momentum": 0.9, "batch": 44, "epochs": 10},
+    },
+    "five_bugs": {
+        "minutes": 180.0,
+        "bugs": ["zero_grad", "leak", "relu", "drop_last", "nan_std"],
+        "const": {"hidden": 24, "lr": 0.07, "momentum": 0.85, "batch": 34, "epochs": 12},
+    },
+    "gauntlet": {
+        "minutes": 300.0,
+        "bugs": list(BUGS),
+        "const": {"hidden": 30, "lr": 0.04, "momentum": 0.9, "batch": 38, "epochs": 14},
+    },
 }
 
 

@@ -2,6 +2,7 @@
 
 import numpy as np
 
+
 def weighted_auc(scores, labels, weights):
     """Return the weighted area under the ROC curve.
 

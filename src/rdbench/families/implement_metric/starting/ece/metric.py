@@ -1,7 +1,5 @@
 """The metric to implement (see the instructions)."""
 
-import numpy as np
-
 N_BINS = 8
 
 

@@ -1,7 +1,5 @@
 """The metric to implement (see the instructions)."""
 
-import numpy as np
-
 def weighted_auc(scores, labels, weights):
     """Return the weighted area under the ROC curve.
 

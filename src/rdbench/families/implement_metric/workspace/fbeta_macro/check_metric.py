@@ -4,9 +4,8 @@ import json
 import math
 from pathlib import Path
 
-import numpy as np
-
 import metric
+import numpy as np
 
 examples = json.loads((Path(__file__).parent / "examples.json").read_text())
 passed = 0

@@ -1,7 +1,6 @@
 """Train a two-layer MLP classifier; see SPEC.md for exactly what fit() must do."""
 
 import numpy as np
-
 from nn import SGD, Linear, ReLU, Sequential, softmax_cross_entropy
 
 HIDDEN = 20
@@ -39,7 +38,7 @@ def fit(X_train, y_train, X_val, y_val, seed):
             idx = perm[start:start + BATCH]
             xb, yb = Xt[idx], y_train[idx]
             opt.zero_grad()
-            loss, g = softmax_cross_entropy(model.forward(xb), yb)
+            _, g = softmax_cross_entropy(model.forward(xb), yb)
             model.backward(g)
             opt.step()
         acc = accuracy(model, Xv, y_val)

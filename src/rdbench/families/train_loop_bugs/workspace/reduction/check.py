@@ -3,7 +3,6 @@
 from pathlib import Path
 
 import numpy as np
-
 from train import fit
 
 with np.load(Path(__file__).parent / "data.npz") as data:
