@@ -12,6 +12,7 @@ function at the test inputs on the host and passes a task whose RMSE is at most
 from __future__ import annotations
 
 import math
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -49,8 +50,11 @@ def _lotka_volterra(params: dict[str, float], t: np.ndarray) -> np.ndarray:
     return out
 
 
+@lru_cache(maxsize=None)
 def task_data(task: str) -> dict[str, Any]:
     """Return one task's hidden constants, inputs, clean and noisy values (all from its seed).
+
+    Cached: callers must not modify the arrays.
 
     Keys: `x_train`, `y_train` (noisy), `x_test`, `y_test` (clean), `sigma` (noise level),
     `constants` (the hidden function's parameters).

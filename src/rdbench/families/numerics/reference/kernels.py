@@ -1,7 +1,6 @@
 """Numerical kernels: the reference solutions."""
 
 import numpy as np
-from scipy.integrate import solve_ivp
 
 
 def logsumexp(x):
@@ -33,6 +32,8 @@ def streaming_variance(chunks):
 
 def integrate(k, y0, t_end):
     """Return [y1, y2, y3] at t_end of the stiff reaction system (implicit Radau)."""
+    from scipy.integrate import solve_ivp  # imported here: the other kernels do not need it
+
     k1, k2, k3 = k
 
     def rhs(_, y):
