@@ -15,6 +15,7 @@ from rdbench.families._common import (
     read_json_output,
     read_output,
     rng,
+    run_command,
     run_python,
     scratch_dirs,
     seed_for,
@@ -186,3 +187,12 @@ def test_run_python_runs_a_family_runner_from_the_input_folder(tmp_path):
             run_python(ws, "/etc/passwd", timeout=5, input_dir=inp)
         with pytest.raises(ValueError):
             run_python(ws, "/input/absent.py", timeout=5, input_dir=inp)
+
+
+def test_run_command_runs_shell_scripts_with_python_on_path(tmp_path):
+    ws = tmp_path / "ws"
+    ws.mkdir()
+    (ws / "go.sh").write_text(f"set -e\npython3 -c 'print(6 * 7)'\necho {CANARY} >&2\nexit 5\n")
+    run = run_command(ws, ["bash", "go.sh"], timeout=60, label="go.sh")
+    assert not run.ok and run.returncode == 5 and run.stdout == b"42\n"
+    assert run.message == "go.sh failed (exit status 5)"

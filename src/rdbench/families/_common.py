@@ -2,9 +2,9 @@
 
 - `seed_for` / `rng`: a stable seed (and numpy Generator) from names, so every task's data
   is generated from its own seed and is the same on every machine and every run.
-- `run_python`: run the solution's Python in a one-shot jail (`rdbench.sandbox.run_jailed`)
-  with a time limit; the result carries a bounded stdout and a message written by the
-  family, never the solution's stderr.
+- `run_python` / `run_command`: run the solution's Python (or any command) in a one-shot
+  jail (`rdbench.sandbox.run_jailed`) with a time limit; the result carries a bounded
+  stdout and a message written by the family, never the solution's stderr.
 - `scratch_dirs`: a private input folder (bound read-only at `/input`) and output folder
   (bound writable at `/output`) for one jailed run.
 - `read_output` / `read_json_output`: read a file the jailed code wrote without following
@@ -45,6 +45,7 @@ __all__ = [
     "read_json_output",
     "read_output",
     "rng",
+    "run_command",
     "run_python",
     "scratch_dirs",
     "seed_for",
@@ -98,6 +99,55 @@ class JailRun:
     returncode: int | None
 
 
+def run_command(
+    workspace: Path,
+    argv: Sequence[str],
+    *,
+    timeout: float,
+    input_dir: Path | None = None,
+    output_dir: Path | None = None,
+    memory_mb: int | None = 2048,
+    max_processes: int | None = 64,
+    env: Mapping[str, str] | None = None,
+    stdin: bytes | None = None,
+    label: str | None = None,
+) -> JailRun:
+    """Run `argv` in a one-shot jail with the workspace (read-only) as working directory.
+
+    `input_dir` (if given) is bound read-only at `/input` and `output_dir` writable at
+    `/output`. The jail has no network and none of the harness's environment; the
+    interpreter running rdbench is first on its PATH (`python`, `python3`).
+
+    Returns:
+        A `JailRun`; `ok` is False when the command exits non-zero or runs past `timeout`
+        seconds, and `message` (naming it `label`, default `argv[0]`) says which.
+
+    Raises:
+        SandboxUnavailable: bwrap is missing.
+    """
+    from rdbench.sandbox import JailSpec, run_jailed
+
+    name = label or argv[0]
+    spec = JailSpec(
+        workspace=workspace,
+        ro_binds={str(input_dir): INPUT_DIR} if input_dir is not None else {},
+        rw_binds={str(output_dir): OUTPUT_DIR} if output_dir is not None else {},
+        env=dict(env or {}),
+        memory_mb=memory_mb,
+        max_processes=max_processes,
+    )
+    try:
+        proc = run_jailed(spec, list(argv), timeout=timeout, input=stdin)
+    except subprocess.TimeoutExpired:
+        return JailRun(False, b"", f"{name} ran past the {timeout:g} s time limit", None)
+    stdout = (proc.stdout or b"")[:MAX_STDOUT_BYTES]
+    if proc.returncode != 0:
+        return JailRun(
+            False, stdout, f"{name} failed (exit status {proc.returncode})", proc.returncode
+        )
+    return JailRun(True, stdout, f"{name} ran to completion", 0)
+
+
 def run_python(
     workspace: Path,
     script: str,
@@ -115,11 +165,8 @@ def run_python(
 
     `script` is a path inside the workspace (the solution's own program) or an absolute
     path under `/input` (a family-written runner the scorer put into `input_dir`; it sees
-    the workspace as its working directory, e.g. to import the solution's module).
-
-    The workspace is mounted read-only as the working directory; `input_dir` (if given) is
-    bound read-only at `/input` and `output_dir` writable at `/output`. The jail has no
-    network and none of the harness's environment.
+    the workspace as its working directory, e.g. to import the solution's module). The
+    rest is as in `run_command`.
 
     Returns:
         A `JailRun`; `ok` is False when the script is missing, exits non-zero or runs past
@@ -130,8 +177,6 @@ def run_python(
         ValueError: `script` leaves the workspace, or names a runner not in `input_dir`.
     """
     import sys
-
-    from rdbench.sandbox import JailSpec, run_jailed
 
     rel = PurePosixPath(script)
     if ".." in rel.parts:
@@ -146,24 +191,18 @@ def run_python(
         target = workspace / rel
         if target.is_symlink() or not target.is_file():
             return JailRun(False, b"", f"{script} is missing from the workspace", None)
-    spec = JailSpec(
-        workspace=workspace,
-        ro_binds={str(input_dir): INPUT_DIR} if input_dir is not None else {},
-        rw_binds={str(output_dir): OUTPUT_DIR} if output_dir is not None else {},
-        env=dict(env or {}),
+    return run_command(
+        workspace,
+        [sys.executable, str(rel), *args],
+        timeout=timeout,
+        input_dir=input_dir,
+        output_dir=output_dir,
         memory_mb=memory_mb,
         max_processes=max_processes,
+        env=env,
+        stdin=stdin,
+        label=script,
     )
-    try:
-        proc = run_jailed(spec, [sys.executable, str(rel), *args], timeout=timeout, input=stdin)
-    except subprocess.TimeoutExpired:
-        return JailRun(False, b"", f"{script} ran past the {timeout:g} s time limit", None)
-    stdout = (proc.stdout or b"")[:MAX_STDOUT_BYTES]
-    if proc.returncode != 0:
-        return JailRun(
-            False, stdout, f"{script} failed (exit status {proc.returncode})", proc.returncode
-        )
-    return JailRun(True, stdout, f"{script} ran to completion", 0)
 
 
 @contextlib.contextmanager
