@@ -33,7 +33,9 @@ def variants(family):
 
 @pytest.fixture(scope="module")
 def reference_loader(family):
-    spec = importlib.util.spec_from_file_location("xrec_ref_loader", family.reference_dir / "loader.py")
+    spec = importlib.util.spec_from_file_location(
+        "xrec_ref_loader", family.reference_dir / "loader.py"
+    )
     mod = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(mod)
     return mod
@@ -54,7 +56,9 @@ def test_samples_are_seeded_and_decoded_by_the_reference(family, module, referen
         assert json.loads((samples / f"{spec.name}.json").read_text()) == json.loads(
             json.dumps(expected)
         )
-        assert json.loads(json.dumps(reference_loader.load(data))) == json.loads(json.dumps(expected))
+        assert json.loads(json.dumps(reference_loader.load(data))) == json.loads(
+            json.dumps(expected)
+        )
         test_data, _ = module.build_file(spec.name, dict(spec.params), "test")
         assert test_data != data
 
@@ -79,7 +83,9 @@ def test_a_sample_replaying_or_crc_blind_loader_fails(family, variants, tmp_path
     ws = materialize(family, tmp_path / "blind", "reference")
     text = (ws / "loader.py").read_text()
     assert text.count("\n            if ok:\n") == 1
-    (ws / "loader.py").write_text(text.replace("\n            if ok:\n", "\n            if True:\n"))
+    (ws / "loader.py").write_text(
+        text.replace("\n            if ok:\n", "\n            if True:\n")
+    )
     result = score_workspace(family, variants["varlen"], ws)
     assert result.valid and result.normalized == 0.0
 

@@ -62,7 +62,9 @@ def test_the_clean_function_passes_and_wrong_forms_fail(family, module, variants
         assert _score(family, variants[name], tmp_path / f"{name}-w", wrong).normalized == 0
     dyn = module.task_data("dynamics")
     persist = np.tile(dyn["y_train"][-1], (len(dyn["x_test"]), 1)).tolist()
-    assert _score(family, variants["dynamics"], tmp_path / "d", {"dynamics": persist}).normalized == 0
+    assert (
+        _score(family, variants["dynamics"], tmp_path / "d", {"dynamics": persist}).normalized == 0
+    )
 
 
 def test_symlinks_and_malformed_predictions_are_refused(family, module, variants, tmp_path):

@@ -18,6 +18,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import json
+import math
 import os
 import re
 import stat
@@ -42,6 +43,7 @@ __all__ = [
     "FamilyBase",
     "JailRun",
     "VariantSpec",
+    "default_time_limit_s",
     "read_json_output",
     "read_output",
     "rng",
@@ -249,7 +251,9 @@ def read_output(base: Path, relpath: str, *, max_bytes: int = MAX_OUTPUT_BYTES) 
         except FileNotFoundError:
             raise InvalidSubmission(f"{relpath} was not written") from None
         except OSError:
-            raise InvalidSubmission(f"{relpath} is not a regular file (symlinks are refused)") from None
+            raise InvalidSubmission(
+                f"{relpath} is not a regular file (symlinks are refused)"
+            ) from None
         fds.append(fd)
         info = os.fstat(fd)
         if not stat.S_ISREG(info.st_mode):
@@ -286,6 +290,12 @@ def read_json_output(base: Path, relpath: str, *, max_bytes: int = MAX_OUTPUT_BY
 
 
 # -- graded variants --------------------------------------------------------------------------
+def default_time_limit_s(human_minutes: float) -> int:
+    """Return an attempt's default budget in seconds: twice the human time in whole
+    minutes, at least 10 minutes and at most 8 hours (the existing families' ratio)."""
+    return int(min(8 * 60, max(10, math.ceil(2 * human_minutes))) * 60)
+
+
 @dataclass(frozen=True)
 class VariantSpec:
     """One graded task of a `FamilyBase` family.
@@ -294,7 +304,7 @@ class VariantSpec:
         name: The variant name (task id `<family>/<name>`).
         human_minutes: Expert time estimate (> 0); its rationale goes in the README.
         params: Task parameters, copied into `TaskVariant.params`.
-        time_limit_s: The attempt's budget; None means 4x the human minutes, at least 10 min.
+        time_limit_s: The attempt's budget; None means `default_time_limit_s(human_minutes)`.
         normalization: None means the family's (for binary families, `BINARY`).
         success_threshold: None means the family's.
         human_minutes_source: "estimate" or "baseline".
@@ -365,7 +375,7 @@ class FamilyBase(TaskFamily):
                 raise FamilyError(
                     f"family {self.name}: variant {spec.name!r} must set human_minutes > 0"
                 )
-            limit = spec.time_limit_s or max(600, int(spec.human_minutes * 4 * 60))
+            limit = spec.time_limit_s or default_time_limit_s(spec.human_minutes)
             out.append(
                 TaskVariant(
                     family=self.name,
@@ -402,4 +412,3 @@ class FamilyBase(TaskFamily):
             InvalidSubmission: the solution is missing, crashes or is malformed.
         """
         raise NotImplementedError
-

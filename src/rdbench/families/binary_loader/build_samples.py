@@ -11,7 +11,9 @@ HERE = Path(__file__).parent
 
 
 def main() -> None:
-    spec = importlib.util.spec_from_file_location("rdbench_family_binary_loader", HERE / "family.py")
+    spec = importlib.util.spec_from_file_location(
+        "rdbench_family_binary_loader", HERE / "family.py"
+    )
     module = importlib.util.module_from_spec(spec)
     sys.modules[spec.name] = module
     spec.loader.exec_module(module)

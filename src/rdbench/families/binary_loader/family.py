@@ -58,7 +58,10 @@ class BinaryLoader(FamilyBase):
             "header",
             12,
             {
-                "magic": "Hq9Z", "version": 1, "big_endian": True, "count": 500,
+                "magic": "Hq9Z",
+                "version": 1,
+                "big_endian": True,
+                "count": 500,
                 "fields": [["sensor_id", "i32"], ["reading", "f64"], ["flags", "u16"]],
             },
         ),
@@ -66,9 +69,16 @@ class BinaryLoader(FamilyBase):
             "records",
             40,
             {
-                "magic": "Rk4M", "version": 2, "big_endian": True, "count": 300, "deleted": 0.1,
+                "magic": "Rk4M",
+                "version": 2,
+                "big_endian": True,
+                "count": 300,
+                "deleted": 0.1,
                 "fields": [
-                    ["step", "i32"], ["lr", "f64"], ["shard", "u16"], ["offset", "i24"],
+                    ["step", "i32"],
+                    ["lr", "f64"],
+                    ["shard", "u16"],
+                    ["offset", "i24"],
                     ["loss", "f64"],
                 ],
             },
@@ -77,10 +87,16 @@ class BinaryLoader(FamilyBase):
             "varlen",
             100,
             {
-                "magic": "Vz2P", "version": 3, "big_endian": False, "count": 400,
+                "magic": "Vz2P",
+                "version": 3,
+                "big_endian": False,
+                "count": 400,
                 "bad_crc": 0.05,
                 "fields": [
-                    ["ts", "delta"], ["tokens", "i32"], ["source", "str"], ["score", "f64"],
+                    ["ts", "delta"],
+                    ["tokens", "i32"],
+                    ["source", "str"],
+                    ["score", "f64"],
                     ["bucket", "u16"],
                 ],
             },
@@ -89,11 +105,20 @@ class BinaryLoader(FamilyBase):
             "blocks",
             270,
             {
-                "magic": "Bw8L", "version": 4, "big_endian": True, "count": 2000,
-                "bad_crc": 0.02, "block_rows": 128, "bad_block": 0.15,
+                "magic": "Bw8L",
+                "version": 4,
+                "big_endian": True,
+                "count": 2000,
+                "bad_crc": 0.02,
+                "block_rows": 128,
+                "bad_block": 0.15,
                 "fields": [
-                    ["t_ns", "delta"], ["doc", "str"], ["len", "i32"], ["weight", "f64"],
-                    ["lang", "u16"], ["tag", "str"],
+                    ["t_ns", "delta"],
+                    ["doc", "str"],
+                    ["len", "i32"],
+                    ["weight", "f64"],
+                    ["lang", "u16"],
+                    ["tag", "str"],
                 ],
             },
         ),
@@ -110,8 +135,12 @@ class BinaryLoader(FamilyBase):
         with scratch_dirs("rdbench-binary-loader-") as (inputs, outputs):
             (inputs / "data.xrec").write_bytes(data)
             run = run_python(
-                workspace, "loader.py", ["/input/data.xrec", "/output/out.json"],
-                timeout=RUN_TIMEOUT_S, input_dir=inputs, output_dir=outputs,
+                workspace,
+                "loader.py",
+                ["/input/data.xrec", "/output/out.json"],
+                timeout=RUN_TIMEOUT_S,
+                input_dir=inputs,
+                output_dir=outputs,
             )
             if not run.ok:
                 raise InvalidSubmission(f"on the scored file, {run.message}")

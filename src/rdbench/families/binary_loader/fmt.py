@@ -18,7 +18,20 @@ FIXED_TYPES = ("i32", "f64", "u16", "i24")
 VAR_TYPES = ("i32", "f64", "u16", "str", "delta")
 BLOCK_MAGIC = b"BLK\x01"
 FOOTER_MAGIC = b"XEND"
-WORDS = ["alpha", "beta", "gamma", "delta", "kappa", "sigma", "omega", "zeta", "theta", "ħ", "π", "µs"]
+WORDS = [
+    "alpha",
+    "beta",
+    "gamma",
+    "delta",
+    "kappa",
+    "sigma",
+    "omega",
+    "zeta",
+    "theta",
+    "ħ",
+    "π",
+    "µs",
+]
 
 
 def varint(n: int) -> bytes:
@@ -90,7 +103,9 @@ def lz_compress(data: bytes) -> bytes:
     return bytes(out)
 
 
-def make_table(g: np.random.Generator, fields: list[tuple[str, str]], count: int) -> dict[str, list]:
+def make_table(
+    g: np.random.Generator, fields: list[tuple[str, str]], count: int
+) -> dict[str, list]:
     """Return random columns for `fields` (name, type) with `count` rows."""
     cols: dict[str, list] = {}
     for name, kind in fields:

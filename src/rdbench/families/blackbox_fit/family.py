@@ -12,7 +12,7 @@ function at the test inputs on the host and passes a task whose RMSE is at most
 from __future__ import annotations
 
 import math
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -38,7 +38,7 @@ def _lotka_volterra(params: dict[str, float], t: np.ndarray) -> np.ndarray:
     out = np.empty((len(t), 2))
     now = 0.0
     for i, target in enumerate(t):
-        steps = int(round((target - now) / h))
+        steps = round((target - now) / h)
         for _ in range(steps):
             k1 = f(z)
             k2 = f(z + h / 2 * k1)
@@ -50,7 +50,7 @@ def _lotka_volterra(params: dict[str, float], t: np.ndarray) -> np.ndarray:
     return out
 
 
-@lru_cache(maxsize=None)
+@cache
 def task_data(task: str) -> dict[str, Any]:
     """Return one task's hidden constants, inputs, clean and noisy values (all from its seed).
 
@@ -139,8 +139,11 @@ class BlackboxFit(FamilyBase):
         VariantSpec(
             "periodic",
             25,
-            {"tolerance": 0.6, "form": "one sinusoid (unknown amplitude, frequency and phase) "
-             "plus a straight line"},
+            {
+                "tolerance": 0.6,
+                "form": "one sinusoid (unknown amplitude, frequency and phase) "
+                "plus a straight line",
+            },
         ),
         VariantSpec("dynamics", 90, {"tolerance": 1.0, "form": "a predator-prey system"}),
     )
@@ -162,7 +165,9 @@ class BlackboxFit(FamilyBase):
         try:
             pred = np.asarray(submitted[spec.name], dtype=float)
         except (TypeError, ValueError):
-            raise InvalidSubmission(f"{PREDICTIONS}: {spec.name} must be a list of numbers") from None
+            raise InvalidSubmission(
+                f"{PREDICTIONS}: {spec.name} must be a list of numbers"
+            ) from None
         if pred.shape != truth.shape:
             shape = "a list of lists [prey, predator]" if truth.ndim == 2 else "a list"
             raise InvalidSubmission(

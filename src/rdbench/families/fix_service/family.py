@@ -59,8 +59,12 @@ def expected_report(csv_text: str, currency: str = "EUR", threshold: str = "250"
         count += 1
         totals[user] = totals.get(user, 0) + cents
     top = min(totals, key=lambda u: (-totals[u], u)) if totals else None
-    return {"count": count, "total_cents": sum(totals.values()), "top_user": top,
-            "users": len(totals)}
+    return {
+        "count": count,
+        "total_cents": sum(totals.values()),
+        "top_user": top,
+        "users": len(totals),
+    }
 
 
 class FixService(FamilyBase):
@@ -86,14 +90,20 @@ class FixService(FamilyBase):
         with scratch_dirs("rdbench-fix-service-") as (inputs, outputs):
             (inputs / "events.csv").write_text(text, encoding="utf-8")
             run = run_command(
-                workspace, ["bash", f"envs/{spec.name}/run.sh"], timeout=RUN_TIMEOUT_S,
-                input_dir=inputs, output_dir=outputs,
+                workspace,
+                ["bash", f"envs/{spec.name}/run.sh"],
+                timeout=RUN_TIMEOUT_S,
+                input_dir=inputs,
+                output_dir=outputs,
                 env={"INPUT_DIR": "/input", "OUTPUT_DIR": "/output"},
                 label=f"envs/{spec.name}/run.sh",
             )
             if not run.ok:
                 return 0.0
-            if not (outputs / "report.json").exists() and not (outputs / "report.json").is_symlink():
+            if (
+                not (outputs / "report.json").exists()
+                and not (outputs / "report.json").is_symlink()
+            ):
                 return 0.0
             report = read_json_output(outputs, "report.json", max_bytes=1 << 16)
         if not isinstance(report, dict):

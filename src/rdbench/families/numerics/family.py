@@ -119,8 +119,13 @@ def solve_stiff_exactly() -> list[list[float]]:
             ]
 
         sol = solve_ivp(
-            rhs, (0.0, float(data[f"t{i}"])), [1.0, 0.0, 0.0], method="Radau", jac=jac,
-            rtol=1e-11, atol=[1e-15, 1e-19, 1e-15],
+            rhs,
+            (0.0, float(data[f"t{i}"])),
+            [1.0, 0.0, 0.0],
+            method="Radau",
+            jac=jac,
+            rtol=1e-11,
+            atol=[1e-15, 1e-19, 1e-15],
         )
         rows.append([float(v) for v in sol.y[:, -1]])
     return rows
@@ -160,8 +165,12 @@ class Numerics(FamilyBase):
             shutil.copy(HERE / "runner.py", inputs / "runner.py")
             np.savez(inputs / "cases.npz", **cases(spec.name))
             run = run_python(
-                workspace, "/input/runner.py", [spec.name], timeout=float(spec.params["timeout"]),
-                input_dir=inputs, output_dir=outputs,
+                workspace,
+                "/input/runner.py",
+                [spec.name],
+                timeout=float(spec.params["timeout"]),
+                input_dir=inputs,
+                output_dir=outputs,
             )
             if not run.ok:
                 raise InvalidSubmission(

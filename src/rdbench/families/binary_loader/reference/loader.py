@@ -59,7 +59,7 @@ def lz_decompress(src: bytes, size: int) -> bytes:
             break
         offset = src[i] | (src[i + 1] << 8)
         i += 2
-        length = (token & 15)
+        length = token & 15
         if length == 15:
             i, length = ext(i, length)
         length += 4
@@ -134,8 +134,8 @@ def load(data: bytes) -> dict:
     skipped = 0
 
     def keep(row):
-        for name in cols:
-            cols[name].append(row[name])
+        for name, col in cols.items():
+            col.append(row[name])
 
     if header["version"] == 2:
         fmt = e + "".join({"i32": "i", "f64": "d", "u16": "H", "i24": "3s"}[k] for _, k in fields)
@@ -163,7 +163,9 @@ def load(data: bytes) -> dict:
             raise ValueError("no footer")
         nblocks, footer_at = struct.unpack(e + "IQ", data[-16:-4])
         for b in range(nblocks):
-            offset, rows = struct.unpack(e + "QI", data[footer_at + 12 * b : footer_at + 12 * b + 12])
+            offset, _rows = struct.unpack(
+                e + "QI", data[footer_at + 12 * b : footer_at + 12 * b + 12]
+            )
             r = Reader(data, offset)
             if r.take(4) != b"BLK\x01":
                 raise ValueError("bad block magic")

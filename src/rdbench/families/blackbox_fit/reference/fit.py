@@ -54,7 +54,7 @@ def fit_periodic():
         design = np.column_stack(
             [np.sin(2 * np.pi * freq * xs), np.cos(2 * np.pi * freq * xs), xs, np.ones_like(xs)]
         )
-        coef, res, *_ = np.linalg.lstsq(design, ys, rcond=None)
+        coef, *_ = np.linalg.lstsq(design, ys, rcond=None)
         sse = float(((design @ coef - ys) ** 2).sum())
         if best is None or sse < best[0]:
             best = (sse, freq, coef)
@@ -82,8 +82,12 @@ def fit_dynamics():
     smooth = np.exp(np.column_stack([np.convolve(l, np.ones(5) / 5, mode="same") for l in logs.T]))
     dlog = np.gradient(np.log(smooth), t, axis=0)
     inner = slice(3, -3)
-    ab = np.linalg.lstsq(np.column_stack([np.ones_like(t), -smooth[:, 1]])[inner], dlog[inner, 0], rcond=None)[0]
-    dc = np.linalg.lstsq(np.column_stack([smooth[:, 0], -np.ones_like(t)])[inner], dlog[inner, 1], rcond=None)[0]
+    ab = np.linalg.lstsq(
+        np.column_stack([np.ones_like(t), -smooth[:, 1]])[inner], dlog[inner, 0], rcond=None
+    )[0]
+    dc = np.linalg.lstsq(
+        np.column_stack([smooth[:, 0], -np.ones_like(t)])[inner], dlog[inner, 1], rcond=None
+    )[0]
     guess = np.abs([ab[0], ab[1], dc[1], dc[0]])
     p0 = np.log(np.concatenate([guess, obs[0]]))
 
@@ -94,7 +98,7 @@ def fit_dynamics():
         return (np.log(traj) - logs).ravel()
 
     fit = least_squares(resid, p0, x_scale=1.0)
-    return _lv(np.concatenate([t, t_test]), fit.x)[len(t):].tolist()
+    return _lv(np.concatenate([t, t_test]), fit.x)[len(t) :].tolist()
 
 
 if __name__ == "__main__":

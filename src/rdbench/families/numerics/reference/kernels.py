@@ -37,14 +37,20 @@ def integrate(k, y0, t_end):
     k1, k2, k3 = k
 
     def rhs(_, y):
-        return [-k1 * y[0] + k3 * y[1] * y[2], k1 * y[0] - k3 * y[1] * y[2] - k2 * y[1] ** 2,
-                k2 * y[1] ** 2]
+        return [
+            -k1 * y[0] + k3 * y[1] * y[2],
+            k1 * y[0] - k3 * y[1] * y[2] - k2 * y[1] ** 2,
+            k2 * y[1] ** 2,
+        ]
 
     def jac(_, y):
-        return [[-k1, k3 * y[2], k3 * y[1]],
-                [k1, -k3 * y[2] - 2 * k2 * y[1], -k3 * y[1]],
-                [0.0, 2 * k2 * y[1], 0.0]]
+        return [
+            [-k1, k3 * y[2], k3 * y[1]],
+            [k1, -k3 * y[2] - 2 * k2 * y[1], -k3 * y[1]],
+            [0.0, 2 * k2 * y[1], 0.0],
+        ]
 
-    sol = solve_ivp(rhs, (0.0, t_end), y0, method="Radau", jac=jac, rtol=1e-8,
-                    atol=[1e-12, 1e-16, 1e-12])
+    sol = solve_ivp(
+        rhs, (0.0, t_end), y0, method="Radau", jac=jac, rtol=1e-7, atol=[1e-11, 1e-15, 1e-11]
+    )
     return sol.y[:, -1].tolist()

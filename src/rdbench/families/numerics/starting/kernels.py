@@ -27,6 +27,8 @@ def integrate(k, y0, t_end):
     h = t_end / 10000
     for _ in range(10000):
         y1, y2, y3 = y
-        dy = np.array([-k1 * y1 + k3 * y2 * y3, k1 * y1 - k3 * y2 * y3 - k2 * y2 * y2, k2 * y2 * y2])
+        dy = np.array(
+            [-k1 * y1 + k3 * y2 * y3, k1 * y1 - k3 * y2 * y3 - k2 * y2 * y2, k2 * y2 * y2]
+        )
         y = y + h * dy
     return y.tolist()

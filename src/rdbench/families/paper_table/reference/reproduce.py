@@ -8,7 +8,6 @@ from __future__ import annotations
 import json
 
 import numpy as np
-
 from gen import make_classification, make_regression
 
 # The tasks' parameters (seed, d), as the instructions give them.

@@ -9,7 +9,9 @@ from __future__ import annotations
 import numpy as np
 
 
-def make_classification(seed: int, n: int, d: int, classes: int = 3) -> tuple[np.ndarray, np.ndarray]:
+def make_classification(
+    seed: int, n: int, d: int, classes: int = 3
+) -> tuple[np.ndarray, np.ndarray]:
     """Return (X, y): `n` points in `d` dimensions from `classes` Gaussian blobs."""
     rng = np.random.default_rng(seed)
     centers = rng.normal(0.0, 1.5, size=(classes, d))

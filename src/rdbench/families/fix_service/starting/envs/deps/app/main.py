@@ -9,9 +9,9 @@ import sys
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "vendor"))
 
-import csv  # noqa: E402
+import csv
 
-from money import parse_cents  # noqa: E402
+from money import parse_cents
 
 
 def main():
@@ -37,8 +37,12 @@ def main():
             count += 1
             totals[row["user"]] = totals.get(row["user"], 0) + cents
     top = min(totals, key=lambda u: (-totals[u], u)) if totals else None
-    report = {"count": count, "total_cents": sum(totals.values()), "top_user": top,
-              "users": len(totals)}
+    report = {
+        "count": count,
+        "total_cents": sum(totals.values()),
+        "top_user": top,
+        "users": len(totals),
+    }
     with open(target, "w", encoding="utf-8") as f:
         json.dump(report, f, ensure_ascii=False)
     if os.environ.get("LOG_LEVEL") == "debug":
