@@ -12,7 +12,6 @@ contents on the host. Binary: every required key must match exactly.
 from __future__ import annotations
 
 import importlib.util
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -31,15 +30,24 @@ RUN_TIMEOUT_S = 60.0
 HEADER_KEYS = ("magic", "version", "big_endian", "fields", "record_count")
 
 
+def _load_fmt() -> Any:
+    """Import the family's `fmt.py` (the family folder is not a package)."""
+    spec = importlib.util.spec_from_file_location(
+        "rdbench_family_binary_loader_fmt", HERE / "fmt.py"
+    )
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+# Loaded once, with the family: samples are scored concurrently in worker threads, which
+# must never see a half-imported module.
+_FMT = _load_fmt()
+
+
 def _fmt() -> Any:
-    name = "rdbench_family_binary_loader_fmt"
-    if name not in sys.modules:
-        spec = importlib.util.spec_from_file_location(name, HERE / "fmt.py")
-        assert spec is not None and spec.loader is not None
-        module = importlib.util.module_from_spec(spec)
-        sys.modules[name] = module
-        spec.loader.exec_module(module)
-    return sys.modules[name]
+    return _FMT
 
 
 def build_file(task: str, params: dict[str, Any], purpose: str) -> tuple[bytes, dict[str, Any]]:
