@@ -73,9 +73,9 @@ class FixService(FamilyBase):
     resources = Resources(cores=2, memory_mb=2048, disk_mb=512)
     quick = True
     specs = (
-        VariantSpec("config", 3, {"faults": "one"}),
-        VariantSpec("script", 10, {"faults": "three"}),
-        VariantSpec("deps", 25, {"faults": "four, one of them silent"}),
+        VariantSpec("config", 3, {"faults": "one fault"}),
+        VariantSpec("script", 10, {"faults": "three faults"}),
+        VariantSpec("deps", 25, {"faults": "four faults, one of them silent"}),
     )
 
     def score_variant(self, workspace: Path, variant: TaskVariant, spec: VariantSpec) -> float:
