@@ -215,7 +215,9 @@ def scratch_dirs(prefix: str = "rdbench-family-") -> Iterator[tuple[Path, Path]]
     reads the solution's results from `output_dir` (bound writable at `/output`) with
     `read_output`. The output folder is world-writable so that the jail's user can write.
     """
-    with tempfile.TemporaryDirectory(prefix=prefix) as tmp:
+    # ignore_cleanup_errors: a hardened jail may write as another uid (e.g. a subfolder
+    # we cannot empty); a leftover temp folder must not turn into a scoring error.
+    with tempfile.TemporaryDirectory(prefix=prefix, ignore_cleanup_errors=True) as tmp:
         base = Path(tmp)
         inputs, outputs = base / "input", base / "output"
         inputs.mkdir()
