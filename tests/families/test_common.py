@@ -12,9 +12,11 @@ from rdbench.families._common import (
     BINARY,
     FamilyBase,
     VariantSpec,
+    default_time_limit_s,
     read_json_output,
     read_output,
     rng,
+    run_command,
     run_python,
     scratch_dirs,
     seed_for,
@@ -61,7 +63,9 @@ def test_run_python_passes_inputs_and_collects_outputs(tmp_path):
 
 
 def test_run_python_failure_message_never_carries_stderr(tmp_path):
-    ws = _script(tmp_path, f"import sys\nsys.stderr.write('{CANARY}')\nprint('{CANARY}')\nsys.exit(3)\n")
+    ws = _script(
+        tmp_path, f"import sys\nsys.stderr.write('{CANARY}')\nprint('{CANARY}')\nsys.exit(3)\n"
+    )
     run = run_python(ws, "solve.py", timeout=60)
     assert not run.ok and run.returncode == 3
     assert CANARY not in run.message
@@ -150,8 +154,8 @@ def test_family_base_builds_graded_variants(tmp_path):
         extra="Magic is {{magic}}; {{unknown}} stays.\n",
     )
     easy, hard = fam.variants()
-    assert (easy.task_id, easy.human_minutes, easy.time_limit_s) == ("demo_family/easy", 3.0, 720)
-    assert hard.time_limit_s == 90 * 4 * 60 and hard.success_threshold == 0.8
+    assert (easy.task_id, easy.human_minutes, easy.time_limit_s) == ("demo_family/easy", 3.0, 600)
+    assert hard.time_limit_s == 180 * 60 and hard.success_threshold == 0.8
     assert easy.normalization == BINARY and easy.success_threshold == 1.0
     assert hard.params == {"k": 7, "magic": "QX"}
     assert "Magic is QX; {{unknown}} stays." in hard.instructions
@@ -159,6 +163,13 @@ def test_family_base_builds_graded_variants(tmp_path):
     assert "Task hard." in fam2.instructions("hard")
     assert '{"a": 1}' in easy.instructions and "Magic" not in easy.instructions
     assert fam.score(tmp_path, hard) == 7.0
+
+
+def test_default_time_limit_is_twice_the_human_time_within_bounds():
+    assert default_time_limit_s(2) == 600
+    assert default_time_limit_s(7.5) == 15 * 60
+    assert default_time_limit_s(90) == 3 * 3600
+    assert default_time_limit_s(300) == 8 * 3600
 
 
 def test_family_base_rejects_bad_specs(tmp_path):
@@ -186,3 +197,12 @@ def test_run_python_runs_a_family_runner_from_the_input_folder(tmp_path):
             run_python(ws, "/etc/passwd", timeout=5, input_dir=inp)
         with pytest.raises(ValueError):
             run_python(ws, "/input/absent.py", timeout=5, input_dir=inp)
+
+
+def test_run_command_runs_shell_scripts_with_python_on_path(tmp_path):
+    ws = tmp_path / "ws"
+    ws.mkdir()
+    (ws / "go.sh").write_text(f"set -e\npython3 -c 'print(6 * 7)'\necho {CANARY} >&2\nexit 5\n")
+    run = run_command(ws, ["bash", "go.sh"], timeout=60, label="go.sh")
+    assert not run.ok and run.returncode == 5 and run.stdout == b"42\n"
+    assert run.message == "go.sh failed (exit status 5)"

@@ -2,9 +2,9 @@
 
 - `seed_for` / `rng`: a stable seed (and numpy Generator) from names, so every task's data
   is generated from its own seed and is the same on every machine and every run.
-- `run_python`: run the solution's Python in a one-shot jail (`rdbench.sandbox.run_jailed`)
-  with a time limit; the result carries a bounded stdout and a message written by the
-  family, never the solution's stderr.
+- `run_python` / `run_command`: run the solution's Python (or any command) in a one-shot
+  jail (`rdbench.sandbox.run_jailed`) with a time limit; the result carries a bounded
+  stdout and a message written by the family, never the solution's stderr.
 - `scratch_dirs`: a private input folder (bound read-only at `/input`) and output folder
   (bound writable at `/output`) for one jailed run.
 - `read_output` / `read_json_output`: read a file the jailed code wrote without following
@@ -18,6 +18,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import json
+import math
 import os
 import re
 import stat
@@ -42,9 +43,11 @@ __all__ = [
     "FamilyBase",
     "JailRun",
     "VariantSpec",
+    "default_time_limit_s",
     "read_json_output",
     "read_output",
     "rng",
+    "run_command",
     "run_python",
     "scratch_dirs",
     "seed_for",
@@ -98,6 +101,55 @@ class JailRun:
     returncode: int | None
 
 
+def run_command(
+    workspace: Path,
+    argv: Sequence[str],
+    *,
+    timeout: float,
+    input_dir: Path | None = None,
+    output_dir: Path | None = None,
+    memory_mb: int | None = 2048,
+    max_processes: int | None = 64,
+    env: Mapping[str, str] | None = None,
+    stdin: bytes | None = None,
+    label: str | None = None,
+) -> JailRun:
+    """Run `argv` in a one-shot jail with the workspace (read-only) as working directory.
+
+    `input_dir` (if given) is bound read-only at `/input` and `output_dir` writable at
+    `/output`. The jail has no network and none of the harness's environment; the
+    interpreter running rdbench is first on its PATH (`python`, `python3`).
+
+    Returns:
+        A `JailRun`; `ok` is False when the command exits non-zero or runs past `timeout`
+        seconds, and `message` (naming it `label`, default `argv[0]`) says which.
+
+    Raises:
+        SandboxUnavailable: bwrap is missing.
+    """
+    from rdbench.sandbox import JailSpec, run_jailed
+
+    name = label or argv[0]
+    spec = JailSpec(
+        workspace=workspace,
+        ro_binds={str(input_dir): INPUT_DIR} if input_dir is not None else {},
+        rw_binds={str(output_dir): OUTPUT_DIR} if output_dir is not None else {},
+        env=dict(env or {}),
+        memory_mb=memory_mb,
+        max_processes=max_processes,
+    )
+    try:
+        proc = run_jailed(spec, list(argv), timeout=timeout, input=stdin)
+    except subprocess.TimeoutExpired:
+        return JailRun(False, b"", f"{name} ran past the {timeout:g} s time limit", None)
+    stdout = (proc.stdout or b"")[:MAX_STDOUT_BYTES]
+    if proc.returncode != 0:
+        return JailRun(
+            False, stdout, f"{name} failed (exit status {proc.returncode})", proc.returncode
+        )
+    return JailRun(True, stdout, f"{name} ran to completion", 0)
+
+
 def run_python(
     workspace: Path,
     script: str,
@@ -115,11 +167,8 @@ def run_python(
 
     `script` is a path inside the workspace (the solution's own program) or an absolute
     path under `/input` (a family-written runner the scorer put into `input_dir`; it sees
-    the workspace as its working directory, e.g. to import the solution's module).
-
-    The workspace is mounted read-only as the working directory; `input_dir` (if given) is
-    bound read-only at `/input` and `output_dir` writable at `/output`. The jail has no
-    network and none of the harness's environment.
+    the workspace as its working directory, e.g. to import the solution's module). The
+    rest is as in `run_command`.
 
     Returns:
         A `JailRun`; `ok` is False when the script is missing, exits non-zero or runs past
@@ -130,8 +179,6 @@ def run_python(
         ValueError: `script` leaves the workspace, or names a runner not in `input_dir`.
     """
     import sys
-
-    from rdbench.sandbox import JailSpec, run_jailed
 
     rel = PurePosixPath(script)
     if ".." in rel.parts:
@@ -146,24 +193,18 @@ def run_python(
         target = workspace / rel
         if target.is_symlink() or not target.is_file():
             return JailRun(False, b"", f"{script} is missing from the workspace", None)
-    spec = JailSpec(
-        workspace=workspace,
-        ro_binds={str(input_dir): INPUT_DIR} if input_dir is not None else {},
-        rw_binds={str(output_dir): OUTPUT_DIR} if output_dir is not None else {},
-        env=dict(env or {}),
+    return run_command(
+        workspace,
+        [sys.executable, str(rel), *args],
+        timeout=timeout,
+        input_dir=input_dir,
+        output_dir=output_dir,
         memory_mb=memory_mb,
         max_processes=max_processes,
+        env=env,
+        stdin=stdin,
+        label=script,
     )
-    try:
-        proc = run_jailed(spec, [sys.executable, str(rel), *args], timeout=timeout, input=stdin)
-    except subprocess.TimeoutExpired:
-        return JailRun(False, b"", f"{script} ran past the {timeout:g} s time limit", None)
-    stdout = (proc.stdout or b"")[:MAX_STDOUT_BYTES]
-    if proc.returncode != 0:
-        return JailRun(
-            False, stdout, f"{script} failed (exit status {proc.returncode})", proc.returncode
-        )
-    return JailRun(True, stdout, f"{script} ran to completion", 0)
 
 
 @contextlib.contextmanager
@@ -174,7 +215,9 @@ def scratch_dirs(prefix: str = "rdbench-family-") -> Iterator[tuple[Path, Path]]
     reads the solution's results from `output_dir` (bound writable at `/output`) with
     `read_output`. The output folder is world-writable so that the jail's user can write.
     """
-    with tempfile.TemporaryDirectory(prefix=prefix) as tmp:
+    # ignore_cleanup_errors: a hardened jail may write as another uid (e.g. a subfolder
+    # we cannot empty); a leftover temp folder must not turn into a scoring error.
+    with tempfile.TemporaryDirectory(prefix=prefix, ignore_cleanup_errors=True) as tmp:
         base = Path(tmp)
         inputs, outputs = base / "input", base / "output"
         inputs.mkdir()
@@ -210,7 +253,9 @@ def read_output(base: Path, relpath: str, *, max_bytes: int = MAX_OUTPUT_BYTES) 
         except FileNotFoundError:
             raise InvalidSubmission(f"{relpath} was not written") from None
         except OSError:
-            raise InvalidSubmission(f"{relpath} is not a regular file (symlinks are refused)") from None
+            raise InvalidSubmission(
+                f"{relpath} is not a regular file (symlinks are refused)"
+            ) from None
         fds.append(fd)
         info = os.fstat(fd)
         if not stat.S_ISREG(info.st_mode):
@@ -247,6 +292,12 @@ def read_json_output(base: Path, relpath: str, *, max_bytes: int = MAX_OUTPUT_BY
 
 
 # -- graded variants --------------------------------------------------------------------------
+def default_time_limit_s(human_minutes: float) -> int:
+    """Return an attempt's default budget in seconds: twice the human time in whole
+    minutes, at least 10 minutes and at most 8 hours (the existing families' ratio)."""
+    return int(min(8 * 60, max(10, math.ceil(2 * human_minutes))) * 60)
+
+
 @dataclass(frozen=True)
 class VariantSpec:
     """One graded task of a `FamilyBase` family.
@@ -255,7 +306,7 @@ class VariantSpec:
         name: The variant name (task id `<family>/<name>`).
         human_minutes: Expert time estimate (> 0); its rationale goes in the README.
         params: Task parameters, copied into `TaskVariant.params`.
-        time_limit_s: The attempt's budget; None means 4x the human minutes, at least 10 min.
+        time_limit_s: The attempt's budget; None means `default_time_limit_s(human_minutes)`.
         normalization: None means the family's (for binary families, `BINARY`).
         success_threshold: None means the family's.
         human_minutes_source: "estimate" or "baseline".
@@ -326,7 +377,7 @@ class FamilyBase(TaskFamily):
                 raise FamilyError(
                     f"family {self.name}: variant {spec.name!r} must set human_minutes > 0"
                 )
-            limit = spec.time_limit_s or max(600, int(spec.human_minutes * 4 * 60))
+            limit = spec.time_limit_s or default_time_limit_s(spec.human_minutes)
             out.append(
                 TaskVariant(
                     family=self.name,
@@ -363,4 +414,3 @@ class FamilyBase(TaskFamily):
             InvalidSubmission: the solution is missing, crashes or is malformed.
         """
         raise NotImplementedError
-
