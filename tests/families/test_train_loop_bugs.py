@@ -99,3 +99,15 @@ def test_public_data_has_the_traps():
     assert (data["X_train"].std(axis=0) == 0).sum() == 1
     assert len(data["X_train"]) % 2 == 1
     assert not np.allclose(data["X_val"].mean(axis=0), data["X_train"].mean(axis=0))
+
+
+def test_validate_refuses_a_missing_or_symlinked_file(family, tmp_path):
+    from rdbench.errors import InvalidSubmission
+
+    ws = materialize(family, tmp_path / "ws", "starting")
+    variant = _variant(family, "leak")
+    assert "Graded only at the end" in family.validate(ws, variant)
+    (ws / "leak" / "nn.py").unlink()
+    (ws / "leak" / "nn.py").symlink_to(family.root / "reference" / "leak" / "nn.py")
+    with pytest.raises(InvalidSubmission, match="symlink"):
+        family.validate(ws, variant)

@@ -14,7 +14,7 @@ import json
 import math
 from pathlib import Path
 
-from rdbench.families._common import FamilyBase, VariantSpec
+from rdbench.families._common import FamilyBase, VariantSpec, read_output
 from rdbench.families._harness import run_harness
 from rdbench.families.implement_metric.truth import VARIANTS, expected, hidden_cases
 from rdbench.tasks.contract import Resources, TaskVariant
@@ -40,11 +40,12 @@ class ImplementMetric(FamilyBase):
     )
 
     def validate(self, workspace: Path, variant: TaskVariant) -> str:
-        """Say that the metric is graded at the end (hidden tests are not revealed).
+        """Check that `<variant>/metric.py` is a regular file; the hidden tests stay hidden.
 
         Raises:
-            InvalidSubmission: never.
+            InvalidSubmission: the file is missing, a symlink or larger than 1 MB.
         """
+        read_output(workspace, f"{variant.name}/metric.py", max_bytes=1 << 20)
         return (
             "Graded only at the end of the attempt on hidden cases; run check_metric.py "
             "for the public examples."

@@ -20,7 +20,7 @@ from typing import Any
 
 import numpy as np
 
-from rdbench.families._common import FamilyBase, VariantSpec
+from rdbench.families._common import FamilyBase, VariantSpec, read_output
 from rdbench.families._harness import run_harness
 from rdbench.families.train_loop_bugs.data import make_data
 from rdbench.families.train_loop_bugs.sources import VARIANTS, correct_sources
@@ -90,11 +90,13 @@ class TrainLoopBugs(FamilyBase):
     )
 
     def validate(self, workspace: Path, variant: TaskVariant) -> str:
-        """Say that the code is graded at the end; check only that the files exist.
+        """Check that `<variant>/nn.py` and `train.py` are regular files; grade nothing.
 
         Raises:
-            InvalidSubmission: never (a missing file fails at grading).
+            InvalidSubmission: a file is missing, a symlink or larger than 1 MB.
         """
+        for name in ("nn.py", "train.py"):
+            read_output(workspace, f"{variant.name}/{name}", max_bytes=1 << 20)
         return (
             "Graded only at the end of the attempt: fit() runs on hidden data and every "
             "returned array must equal the specified behaviour's."
