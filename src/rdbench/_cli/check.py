@@ -52,6 +52,8 @@ def check_family(family: TaskFamily, repeat: int = 1, retries: int | None = None
             earlier: list[list[float | None]] = []
             while True:
                 row = _measure(family, variant, solution, expected, repeat)
+                if solution == "reference":
+                    _judge_threshold(row, variant)
                 retry = not row["ok"] and (row["valid"] or row["timing_unreliable"])
                 if not retry or len(earlier) >= retries:
                     break
@@ -94,6 +96,19 @@ def _measure(family: TaskFamily, variant: TaskVariant, solution: Solution, expec
         "anchors": variant.normalization.anchors,
         "message": messages[-1],
     }
+
+
+def _judge_threshold(row: dict, variant: TaskVariant) -> None:
+    """Fail a reference row whose score does not reach its task's success threshold.
+
+    Within the check's tolerance: a continuous task whose threshold is the reference's own
+    score (1.0) must not fail on the measurement noise `check` already allows."""
+    scores = [s for s in row["normalized"] if s is not None]
+    if row["valid"] and scores and min(scores) < variant.success_threshold - TOLERANCE:
+        row["ok"] = False
+        row["message"] = (f"task {variant.task_id}: its reference scores {min(scores):.3f}, "
+                          f"below its success threshold {variant.success_threshold:g}")
+        row["below_threshold"] = True
 
 
 def calibration_hint(families: list[TaskFamily], rows: list[dict]) -> str | None:
@@ -152,7 +167,7 @@ def check(families: tuple[str, ...], quick: bool, repeat: int, retries: int | No
             verdict = "[green]ok[/green]"
         elif row["timing_unreliable"]:
             verdict = f"[yellow]{row['timing_unreliable']} — {RETRY_ADVICE}[/yellow]"
-        elif any(s is None for s in row["normalized"]):
+        elif any(s is None for s in row["normalized"]) or row.get("below_threshold"):
             verdict = f"[red]FAIL[/red] {row['message']}"
         else:
             verdict = "[red]FAIL[/red] outside tolerance"

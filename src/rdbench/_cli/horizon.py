@@ -199,9 +199,12 @@ def print_trend(console, trend, title: str = "Trend") -> None:
               help="Match release-date names exactly (default also matches 'x' to 'x (note)').")
 @click.option("--json", "json_out", metavar="OUT", help="Write all results as JSON ('-' = stdout).")
 @click.option("--skip-bad", is_flag=True, help="Skip unreadable logs / JSON lines, with a count.")
+@click.option("--human-times", "human_times", multiple=True, metavar="LOGS",
+              help="Human baseline logs (repeatable): use each task's baselined time (geometric "
+                   "mean of successful baseliners' working times) where it has one.")
 def horizon(inputs, release_dates_path, n_bootstrap, seed, threshold, weighting,
             regularization, score_mode, success_threshold, confidence, include_extrapolated,
-            strict_names, json_out, skip_bad) -> None:
+            strict_names, json_out, skip_bad, human_times) -> None:
     """Time horizon per agent: the human task length at which it succeeds 50% (p50) and
     80% (p80) of the time, with hierarchical-bootstrap CIs; then the trend over release
     dates (doubling time) and the date it reaches --threshold.
@@ -222,6 +225,13 @@ def horizon(inputs, release_dates_path, n_bootstrap, seed, threshold, weighting,
 
     thresholds = thresholds_minutes(threshold)
     attempts, _, public = load_inputs(inputs, skip_bad)
+    lengths = None
+    if human_times:
+        from rdbench._cli.tasks import load_baselines
+        from rdbench.stats.human_times import apply_human_times
+
+        attempts = apply_human_times(attempts, load_baselines(human_times))
+        lengths = attempts.groupby("task_id")[["human_minutes", "human_minutes_source"]].first()
     try:
         result = fit_horizons(
             attempts,
@@ -305,6 +315,10 @@ def horizon(inputs, release_dates_path, n_bootstrap, seed, threshold, weighting,
     console.print(table)
     for i, note in enumerate(notes, start=1):
         console.print(f"  ({i}) {note}")
+    if lengths is not None:
+        on_estimates = int((lengths["human_minutes_source"] != "baseline").sum())
+        console.print(f"human minutes: {len(lengths) - on_estimates} of {len(lengths)} tasks "
+                      f"baselined, {on_estimates} rest on estimates")
     if trend is not None:
         print_trend(console, trend)
     elif dates is None:
@@ -312,6 +326,8 @@ def horizon(inputs, release_dates_path, n_bootstrap, seed, threshold, weighting,
 
     if json_out:
         payload = {"settings": result.settings, "agents": result.table, "warnings": result.warnings}
+        if lengths is not None:
+            payload["human_minutes"] = lengths.reset_index()
         if trend is not None:
             payload["trend"] = {
                 "method": trend.method,

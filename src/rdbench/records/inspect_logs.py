@@ -123,7 +123,9 @@ def _sample_rows(
         "score_raw": _float(score_meta.get("raw")),
         "score": score,
         # An invalid final submission (NaN score) or a crash is a failure.
-        "success": bool(score >= success_threshold) if not math.isnan(score) else False,
+        # The task's own threshold, written by the adapter; older logs: the caller's.
+        "success": bool(score >= _float(score_meta.get("success_threshold", success_threshold)))
+        if not math.isnan(score) else False,
         "tokens": float(tokens) if tokens is not None else math.nan,
         "cost_usd": float(cost) if cost is not None else math.nan,
         "started_at": _timestamp(getattr(sample, "started_at", None)),
@@ -157,7 +159,8 @@ def read_eval_log_file(
     Args:
         path: an ``.eval`` (or ``.json``) log.
         success_threshold: an attempt succeeds when its normalized score reaches this
-            (1.0 = matched the reference solution).
+            (1.0 = matched the reference solution); a log whose score records its task's
+            own ``success_threshold`` uses that instead.
 
     Returns:
         ``(attempts, trajectories)`` for the log's samples (empty if it has none).

@@ -9,6 +9,7 @@ Public API (see each function's docstring for its columns):
 - time horizon: :func:`task_weights`, :func:`horizon_runs`, :func:`fit_horizons`
   (-> :class:`HorizonResult`), :func:`horizon_curves`, :func:`empirical_success_rates`,
   :func:`fit_logistic_batch`, :func:`horizon_minutes`
+- human times: :func:`baselined_minutes`, :func:`apply_human_times`, :func:`estimate_count`
 - trend: :func:`match_release_dates`, :func:`fit_trend` (-> :class:`TrendResult`),
   :func:`trend_line`
 """
@@ -31,6 +32,7 @@ from rdbench.stats.horizon import (
     horizon_runs,
     quantile_with_inf,
 )
+from rdbench.stats.human_times import apply_human_times, baselined_minutes, estimate_count
 from rdbench.stats.logistic import LogisticFit, fit_logistic_batch, horizon_minutes
 from rdbench.stats.normalize import normalize_column, normalize_score
 from rdbench.stats.trend import (
@@ -49,6 +51,9 @@ __all__ = [
     "LogisticFit",
     "TrendResult",
     "agent_vs_human",
+    "apply_human_times",
+    "baselined_minutes",
+    "estimate_count",
     "attempt_scores_for_length",
     "best_of_k",
     "best_of_k_by_task",

@@ -213,7 +213,10 @@ def rdbench_scorer(family: str) -> Scorer:
                 explanation=result.message,
                 metadata={"raw": result.raw, "valid": result.valid, **_measurement_fields(result)},
             )
-        return _final_score(fam, result, list(store().get(TRAJECTORY_KEY, [])))
+        final = _final_score(fam, result, list(store().get(TRAJECTORY_KEY, [])))
+        # the records decide success with the task's own threshold (docs/log-format.md)
+        final.metadata = {**(final.metadata or {}), "success_threshold": variant.success_threshold}
+        return final
 
     return score
 
@@ -357,6 +360,8 @@ def family_samples(
                     "final_score_policy": family.final_score_policy,
                     "score_visible": family.score_visible,
                     "normalization": variant.normalization.as_dict(),
+                    "human_minutes_source": variant.human_minutes_source,
+                    "success_threshold": variant.success_threshold,
                 },
             )
         )

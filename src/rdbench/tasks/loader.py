@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib.util
 import inspect
+import math
 import os
 import sys
 from pathlib import Path
@@ -128,6 +129,26 @@ def _check_family(family: TaskFamily, family_py: Path) -> None:
         problem = variant.normalization.problem()
         if problem is not None:
             raise FamilyError(f"family {name}: {family_py}: bad normalization: {problem}")
+        problem = variant_problem(variant)
+        if problem is not None:
+            raise FamilyError(f"task {variant.task_id}: {family_py}: {problem}")
+
+
+def variant_problem(variant: TaskVariant) -> str | None:
+    """Return what is wrong with a task's human minutes, their source or its success
+    threshold (on the normalized scale: start 0, reference 1), or None if they are sound."""
+    minutes = variant.human_minutes
+    if not isinstance(minutes, (int, float)) or not math.isfinite(minutes) or minutes <= 0:
+        return f"human_minutes must be a positive number of minutes, not {minutes!r}"
+    if variant.human_minutes_source not in ("estimate", "baseline"):
+        return (f"human_minutes_source must be 'estimate' or 'baseline', "
+                f"not {variant.human_minutes_source!r}")
+    threshold = variant.success_threshold
+    if (not isinstance(threshold, (int, float)) or not math.isfinite(threshold)
+            or not 0 < threshold <= 1):
+        return (f"success_threshold {threshold!r} is outside the normalized scale: it must be "
+                "above 0 (the starting solution) and at most 1 (the reference)")
+    return None
 
 
 def load_families(names: list[str] | None = None) -> list[TaskFamily]:
