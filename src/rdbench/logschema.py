@@ -57,9 +57,10 @@ class _Model(BaseModel):
         """Return the fields this value was built with, under their log keys.
 
         Returns:
-            A JSON-able dict (only the fields set explicitly, so writers keep their key sets).
+            A dict of the values as given (only the fields set explicitly, so writers keep
+            their key sets; numbers keep their type, NaN stays NaN).
         """
-        return self.model_dump(by_alias=True, exclude_unset=True, mode="json")
+        return self.model_dump(by_alias=True, exclude_unset=True)
 
     @classmethod
     def from_metadata(
@@ -112,11 +113,11 @@ class EvalMetadata(_Model):
     is_human: bool = Field(False, alias="rdbench_is_human")
     baseliner: str | None = Field(None, alias="rdbench_baseliner")
     """The human's name (human baselines only)."""
-    attempt_length_s: float | None = Field(None, alias="rdbench_attempt_length_s")
+    attempt_length_s: int | float | None = Field(None, alias="rdbench_attempt_length_s")
     """The working-time limit of each attempt, seconds."""
     attempts_per_task: int | None = Field(None, alias="rdbench_attempts_per_task")
     """k, the epochs of ``rdbench run``."""
-    total_budget_s: float | None = Field(None, alias="rdbench_total_budget_s")
+    total_budget_s: int | float | None = Field(None, alias="rdbench_total_budget_s")
     """``--total-budget`` in seconds, or null."""
     prices: dict[str, dict[str, float]] | None = Field(None, alias="rdbench_prices")
     """``{model: {input, output, input_cache_read, input_cache_write}}``, USD per Mtok."""

@@ -26,6 +26,7 @@ __all__ = [
     "fmt_ci",
     "jsonable",
     "write_json",
+    "check_outputs",
     "thresholds_minutes",
     "print_trend",
 ]
@@ -66,13 +67,18 @@ def release_dates_for(path: str | None, public: bool) -> dict | None:
     return None
 
 
-def make_console():
-    """A rich console; wide enough for the tables when output is not a terminal."""
+def make_console(json_out: str | None = None):
+    """A rich console; wide enough for the tables when output is not a terminal.
+
+    With ``--json -`` (``json_out == "-"``) the tables go to stderr, so stdout is only the
+    JSON and parses.
+    """
     from rich.console import Console
 
-    console = Console()
+    stderr = json_out == "-"
+    console = Console(stderr=stderr)
     if not console.is_terminal:
-        console = Console(width=max(console.width, 120))
+        console = Console(width=max(console.width, 120), stderr=stderr)
     return console
 
 
@@ -95,7 +101,9 @@ def fmt_minutes(minutes: float) -> str:
         return f"{minutes:.1f} min"
     if minutes < 48 * 60:
         return f"{minutes / 60:.1f} h"
-    return f"{minutes / 1440:.1f} d"
+    days = minutes / 1440
+    # A degenerate bootstrap gives horizons of 1e150 minutes: keep the cell narrow.
+    return f"{days:.1f} d" if days < 1e5 else f"{days:.1e} d"
 
 
 def fmt_ci(low: float, high: float, fmt=fmt_minutes) -> str:
@@ -133,17 +141,36 @@ def jsonable(value: Any) -> Any:
     return value
 
 
+def check_outputs(inputs: tuple[str, ...] | list[str], *outputs: str | None) -> None:
+    """Refuse, before any work, an output path (``--json``/``--csv``) that is an input, a
+    directory or not a regular file (``-`` is stdout and always fine).
+
+    Raises:
+        UserError: one line naming the path.
+    """
+    from rdbench.outputs import check_output_path
+    from rdbench.records import resolve_inputs
+
+    items, _ = inputs_or_public(tuple(inputs))
+    read = [path for _, path in resolve_inputs(items)]
+    for out in outputs:
+        if out is not None and out != "-":
+            check_output_path(out, inputs=[*items, *read], what="output")
+
+
 def write_json(path: str, payload: dict) -> None:
-    """Write JSON to a file, or stdout for '-'."""
+    """Write JSON to a file (atomically), or stdout for '-'.
+
+    Raises:
+        UserError: the file cannot be written.
+    """
+    from rdbench.outputs import atomic_write_text
+
     text = json.dumps(jsonable(payload), indent=2)
     if path == "-":
         click.echo(text)
         return
-    try:
-        Path(path).parent.mkdir(parents=True, exist_ok=True)
-        Path(path).write_text(text + "\n", encoding="utf-8")
-    except OSError as ex:
-        raise UserError(f"{path}: cannot write: {ex}") from None
+    atomic_write_text(path, text + "\n")
 
 
 def thresholds_minutes(text: str) -> list[float]:

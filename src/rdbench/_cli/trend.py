@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from rdbench._cli.horizon import (
+from rdbench._cli._shared import (
     fmt_ci,
     fmt_minutes,
     make_console,
@@ -148,7 +148,7 @@ def trend(p50_table, release_dates_path, threshold, n_bootstrap, seed, include_e
         raise UserError(str(ex)) from None
     for message in result_trend.warnings:
         warn(message)
-    console = make_console()
+    console = make_console(json_out)
     from rich.table import Table
 
     out = Table(title="Horizons used", title_justify="left")

@@ -31,6 +31,7 @@ from rdbench.records.schema import (
 )
 
 __all__ = [
+    "LIMIT_ERROR_PREFIX",
     "SCORER",
     "latest_eval_set_logs",
     "list_log_files",
@@ -39,6 +40,8 @@ __all__ = [
 ]
 
 SCORER = SCORER_NAME  # kept for existing imports
+# How the `error` column starts for an attempt cut off by a limit (not a crash).
+LIMIT_ERROR_PREFIX = "limit: "
 
 
 def list_log_files(directory: str | Path) -> list[Path]:
@@ -139,7 +142,7 @@ def _sample_rows(
     tokens, cost = _usage(sample, eval_meta.prices)
     error = sample.error.message if sample.error is not None else None
     if error is None and getattr(sample, "limit", None) is not None:
-        error = f"limit: {sample.limit.type}"
+        error = f"{LIMIT_ERROR_PREFIX}{sample.limit.type}"
     time_limit = meta.time_limit_s
     if time_limit is None:
         time_limit = eval_meta.attempt_length_s

@@ -40,11 +40,13 @@ def write_tables(
     trajectories = coerce_trajectories(
         trajectories if trajectories is not None else empty_trajectories()
     )
+    from rdbench.outputs import atomic_path
+
+    a_path, t_path = out / ATTEMPTS_FILE, out / TRAJECTORIES_FILE
     try:
-        out.mkdir(parents=True, exist_ok=True)
-        a_path, t_path = out / ATTEMPTS_FILE, out / TRAJECTORIES_FILE
-        attempts.to_parquet(a_path, index=False)
-        trajectories.to_parquet(t_path, index=False)
+        for table, path in ((attempts, a_path), (trajectories, t_path)):
+            with atomic_path(path) as tmp:
+                table.to_parquet(tmp, index=False)
     except OSError as ex:
         raise RecordsError(f"{out}: cannot write tables: {ex}") from None
     return a_path, t_path

@@ -19,6 +19,7 @@ from rdbench.report.tables import (
     horizon_table,
     table_html,
 )
+from rdbench.stats.status import HorizonStatus
 
 __all__ = ["Section", "Report", "build_report", "write_report", "DEFAULT_THRESHOLD_MINUTES"]
 
@@ -248,7 +249,7 @@ def horizon_sections(attempts, *, release_dates, threshold_minutes, n_bootstrap,
             numeric_columns=("runs", "tasks", "p50", "p50 95% CI", "p80", "p80 95% CI"),
         )
     )
-    fitted = result.table[result.table["status"] == "ok"].dropna(subset=["p50"])
+    fitted = result.table[result.table["status"] == HorizonStatus.OK].dropna(subset=["p50"])
     if len(fitted):
         best = fitted.sort_values("p50").iloc[-1]
         cards.append(
@@ -520,7 +521,9 @@ def write_report(
 
     Raises:
         RecordsError: the tables do not match the Attempt/trajectory schemas.
+        UserError: the file cannot be written (one line).
     """
+    from rdbench.outputs import atomic_write_text
     from rdbench.report.page import render_page
 
     report = build_report(
@@ -537,9 +540,4 @@ def write_report(
     if progress:
         progress("writing the page")
     text = render_page(report)
-    out = Path(out_path)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = out.with_name(out.name + ".tmp")
-    tmp.write_text(text, encoding="utf-8")
-    tmp.replace(out)
-    return out
+    return atomic_write_text(out_path, text)

@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 
 from rdbench.report._style import format_minutes
+from rdbench.stats.status import HorizonStatus
 
 __all__ = [
     "FAMILY_TABLE_COLUMNS",
@@ -112,10 +113,11 @@ def horizon_table(horizons: pd.DataFrame) -> pd.DataFrame:
                 return "–"
             return f"{format_minutes(low)} – {format_minutes(high)}"
 
-        finite = row.status in ("ok", "increasing")
+        status = HorizonStatus(row.status)
+        finite = status.has_horizon
         note = str(row.note) if isinstance(getattr(row, "note", ""), str) else ""
-        if row.status == "no_success" and not note:
-            note = "no success: below the measurable range"
+        if not note:
+            note = status.explanation
         rows.append(
             {
                 "agent": row.agent,
@@ -123,7 +125,7 @@ def horizon_table(horizons: pd.DataFrame) -> pd.DataFrame:
                 "tasks": int(row.n_tasks),
                 "p50": format_minutes(row.p50)
                 if finite
-                else ("below range" if row.status == "no_success" else "above range"),
+                else status.short,
                 "p50 95% CI": ci(row.p50_low, row.p50_high),
                 "p80": format_minutes(row.p80) if finite else "–",
                 "p80 95% CI": ci(row.p80_low, row.p80_high),

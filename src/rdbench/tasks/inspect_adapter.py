@@ -39,12 +39,20 @@ from inspect_ai.util._sandbox.environment import SandboxEnvironmentType
 # the same clock stamps ScoreEvent.working_start.
 from inspect_ai._util.working import sample_working_time
 
+from rdbench.logschema import (
+    SCORER_NAME,
+    TRAJECTORY_STORE_KEY,
+    EvalMetadata,
+    FinalScoreMetadata,
+    IntermediateScoreMetadata,
+    SampleMetadata,
+    TrajectoryPoint,
+)
 from rdbench.tasks.contract import TaskFamily, TaskVariant
 from rdbench.tasks.loader import family_dirs, load_family
 from rdbench.tasks.workspace import ScoreResult, extract_tar, score_workspace, solution_files
 
-SCORER_NAME = "rdbench_scorer"
-TRAJECTORY_KEY = "rdbench:trajectory"
+TRAJECTORY_KEY = TRAJECTORY_STORE_KEY
 SUBMITTED_KEY = "rdbench:submitted"
 ARCHIVE_IN_SANDBOX = "/tmp/.rdbench-workspace.tar"
 
@@ -196,19 +204,19 @@ def rdbench_scorer(family: str) -> Scorer:
         if _intermediate.get():
             trajectory = list(store().get(TRAJECTORY_KEY, []))
             trajectory.append(
-                {
-                    "working_s": round(float((_working_clock.get() or sample_working_time)()), 3),
-                    "raw": result.raw,
-                    "score": result.normalized,
-                    "valid": result.valid,
-                }
+                TrajectoryPoint(
+                    working_s=round(float((_working_clock.get() or sample_working_time)()), 3),
+                    raw=result.raw,
+                    score=result.normalized,
+                    valid=result.valid,
+                ).to_metadata()
             )
             store().set(TRAJECTORY_KEY, trajectory)
             return Score(
                 value=value,
                 answer=answer,
                 explanation=result.message,
-                metadata={"raw": result.raw, "valid": result.valid},
+                metadata=IntermediateScoreMetadata(raw=result.raw, valid=result.valid).to_metadata(),
             )
         return _final_score(fam, result, list(store().get(TRAJECTORY_KEY, [])))
 
@@ -234,15 +242,15 @@ def _final_score(family: TaskFamily, final: ScoreResult, trajectory: list[dict[s
             f"final submission: {final.message}; attempt score by policy '{policy}': "
             + (f"{value:.3f}" if math.isfinite(value) else "none (no valid score)")
         ),
-        metadata={
-            "raw": chosen.raw if chosen.valid else None,
-            "normalized": chosen.normalized if chosen.valid else None,
-            "final_score_policy": policy,
-            "submission_raw": final.raw,
-            "submission_normalized": final.normalized,
-            "submission_valid": final.valid,
-            "trajectory": trajectory,
-        },
+        metadata=FinalScoreMetadata(
+            raw=chosen.raw if chosen.valid else None,
+            normalized=chosen.normalized if chosen.valid else None,
+            final_score_policy=policy,
+            submission_raw=final.raw,
+            submission_normalized=final.normalized,
+            submission_valid=final.valid,
+            trajectory=trajectory,
+        ).to_metadata(),
     )
 
 
@@ -323,15 +331,15 @@ def family_samples(
                 target="",
                 files=files,
                 sandbox=resolve_sandbox(family, sandbox_spec),
-                metadata={
-                    "family": family.name,
-                    "task_id": variant.task_id,
-                    "human_minutes": variant.human_minutes,
-                    "time_limit_s": time_limit or variant.time_limit_s,
-                    "final_score_policy": family.final_score_policy,
-                    "score_visible": family.score_visible,
-                    "normalization": variant.normalization.as_dict(),
-                },
+                metadata=SampleMetadata(
+                    family=family.name,
+                    task_id=variant.task_id,
+                    human_minutes=variant.human_minutes,
+                    time_limit_s=time_limit or variant.time_limit_s,
+                    final_score_policy=family.final_score_policy,
+                    score_visible=family.score_visible,
+                    normalization=variant.normalization.as_dict(),
+                ).to_metadata(),
             )
         )
     return samples
@@ -360,7 +368,8 @@ def family_task(
         token_limit: Token budget of one attempt.
         message_limit: Message budget of one attempt.
         epochs: Independent attempts per task.
-        metadata: Stored in the log's eval metadata (agent label, scaffold, ...).
+        metadata: Stored in the log's eval metadata (agent label, scaffold, ...): an
+            ``EvalMetadata(...).to_metadata()`` (``rdbench.logschema``).
     """
     if solver is None:
         from rdbench.agents import rdbench_agent
@@ -379,6 +388,6 @@ def family_task(
         token_limit=token_limit,
         message_limit=message_limit,
         epochs=epochs,
-        metadata={"rdbench_attempt_length_s": limit, **(metadata or {})},
+        metadata={**EvalMetadata(attempt_length_s=limit).to_metadata(), **(metadata or {})},
         version=1,
     )
