@@ -198,3 +198,77 @@ def test_total_budget_gives_k_attempts_resumes_and_prices(tmp_path, capsys):
         execute_run(other, log_dir=log_dir, model_args={"custom_outputs": model})
     assert model.calls == 3 * 2
     assert {p.name: p.stat().st_mtime_ns for p in log_dir.glob("*.eval")} == before
+
+
+# -- issue 21: kill -9 at any point, then the same command again --------------------------------
+def _run_until(log_dir: Path, calls: Path, kill_after: int | None) -> int:
+    """Start the scripted run; SIGKILL its process group once it has made ``kill_after``
+    model calls (None: let it finish). Returns the exit status."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    env = {**os.environ, "RDBENCH_TASKS_PATH": str(Path(__file__).parents[1] / "humans/fixtures")}
+    proc = subprocess.Popen(
+        [sys.executable, str(Path(__file__).parent / "scripted_run.py"), str(log_dir), str(calls)],
+        env=env, start_new_session=True, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+    )
+    def made() -> int:
+        return len(calls.read_text().splitlines()) if calls.exists() else 0
+
+    before = made()
+    deadline = time.monotonic() + 300
+    try:
+        while kill_after is not None and proc.poll() is None and time.monotonic() < deadline:
+            if made() - before >= kill_after:
+                os.killpg(proc.pid, signal.SIGKILL)
+                break
+            time.sleep(0.05)
+        return proc.wait(timeout=max(1.0, deadline - time.monotonic()))
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+
+
+@pytest.mark.slow
+def test_kill_9_at_several_points_then_rerun_counts_each_attempt_once(tmp_path, capsys):
+    """Killed while the first attempt runs, after it, and in the middle of the third; then
+    the same command again: three attempts, each once, and every analysis verb reads the
+    folder."""
+    from rdbench.records import load_attempts
+
+    log_dir, calls = tmp_path / "logs", tmp_path / "calls.txt"
+    # 4 model calls per attempt (echo, sleep, score, submit), one attempt at a time: kill
+    # during the first attempt's sleep, then just into the next attempt, then at a `score`
+    # call; then run to the end.
+    for kill_after in (2, 5, 3):
+        assert _run_until(log_dir, calls, kill_after) != 0  # it was killed
+    assert _run_until(log_dir, calls, None) == 0
+    # The killed runs' logs stay beside the finished one (Inspect keeps a `started` log it
+    # did not write itself): the reader must count each attempt once anyway.
+    logs = sorted(log_dir.glob("*.eval"))
+    assert len(logs) >= 2, logs
+
+    attempts, trajectories, skipped = load_attempts([log_dir])
+    assert skipped == 0
+    assert len(attempts) == 3 and attempts["attempt_id"].is_unique
+    assert attempts["score"].tolist() == [0.7, 0.7, 0.7]
+    assert set(trajectories["attempt_id"]) == set(attempts["attempt_id"])
+
+    from rdbench.cli import main
+
+    def verb(*argv: str) -> str:
+        try:
+            main(list(argv))
+        except SystemExit as ex:
+            assert not ex.code, capsys.readouterr().err
+        return capsys.readouterr().out
+
+    assert "3 attempts" in verb("records", str(log_dir), "--out", str(tmp_path / "tables"))
+    assert "scripted" in verb("compare", str(log_dir), "--budgets", "15m", "--bootstrap", "10")
+    assert "scripted" in verb("horizon", str(log_dir), "--bootstrap", "10")
+    verb("report", str(log_dir), "-o", str(tmp_path / "r.html"), "--bootstrap", "10")
+    assert (tmp_path / "r.html").read_text().startswith("<!DOCTYPE html>")

@@ -54,6 +54,8 @@ def test_v0_1_logs_read_to_the_same_records() -> None:
     got = records_json(FIXTURES)
     assert len(got["attempts"]) == len(expected["attempts"]) >= 3
     assert {a["agent"] for a in got["attempts"]} >= {"replay", "scripted"}
+    # Columns added since: `source_format` (what the source file is).
+    assert {a.pop("source_format") for a in got["attempts"]} == {"inspect"}
     assert got == expected
 
 

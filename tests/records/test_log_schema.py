@@ -98,3 +98,28 @@ def test_a_trajectory_holding_a_non_object_is_a_records_error(tmp_path: Path) ->
     shutil.copy(source, tmp_path / "good.eval")
     attempts, _, skipped = load_attempts([tmp_path], skip_bad=True)
     assert skipped == 1 and len(attempts) == 1
+
+
+def test_source_format_is_a_column_and_old_tables_get_it(tmp_path: Path) -> None:
+    """Records say what their source is in a column; tables stored before it infer it."""
+    import pandas as pd
+
+    from rdbench.records import default_release_dates, load_attempts, public_runs_path
+    from rdbench.records.tables import ATTEMPTS_FILE, read_tables, write_tables
+
+    attempts, trajectories, _ = load_attempts([FIXTURES])
+    assert set(attempts["source_format"]) == {"inspect"}
+    assert default_release_dates(attempts) is None
+    runs = tmp_path / "runs.jsonl"
+    runs.write_text("\n".join(public_runs_path().read_text().splitlines()[:20]) + "\n")
+    metr, _, _ = load_attempts([runs])
+    assert set(metr["source_format"]) == {"metr-runs"}
+    both = pd.concat([attempts, metr], ignore_index=True)
+    write_tables(both.drop(columns=["source_format"]), trajectories, tmp_path / "old")
+    old = pd.read_parquet(tmp_path / "old" / ATTEMPTS_FILE)
+    assert "source_format" in old  # write_tables coerces: drop it to mimic a 0.1 table
+    old.drop(columns=["source_format"]).to_parquet(tmp_path / "old" / ATTEMPTS_FILE)
+    read, _ = read_tables(tmp_path / "old")
+    assert read["source_format"].tolist() == ["inspect"] * len(attempts) + ["metr-runs"] * 20
+    public, _, _ = load_attempts(["metr"])
+    assert "Claude 3.5 Sonnet (New)" in (default_release_dates(public) or {})

@@ -56,15 +56,19 @@ def load_inputs(inputs: tuple[str, ...], skip_bad: bool, success_threshold: floa
     return attempts, trajectories, public
 
 
-def release_dates_for(path: str | None, public: bool) -> dict | None:
-    """Release dates from --release-dates, the shipped file for public data, else None."""
-    from rdbench.records import public_release_dates_path, read_release_dates
+def release_dates_for(path: str | None, attempts) -> dict | None:
+    """Release dates from --release-dates, else the records' rule
+    (:func:`rdbench.records.default_release_dates`: the shipped dates when the public METR
+    runs are among the attempts), else None."""
+    from rdbench.records import default_release_dates, read_release_dates
 
     if path is not None:
-        return read_release_dates(path)
-    if public:
-        return read_release_dates(public_release_dates_path())
-    return None
+        try:
+            return read_release_dates(path)
+        except UserError as ex:
+            # A YAML parser's message spans several lines; the CLI promises one.
+            raise type(ex)(" ".join(str(ex).split())) from ex
+    return default_release_dates(attempts) if attempts is not None else None
 
 
 def make_console(json_out: str | None = None):

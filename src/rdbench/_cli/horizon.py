@@ -70,7 +70,7 @@ def horizon(inputs, release_dates_path, n_bootstrap, seed, threshold, weighting,
 
     thresholds = thresholds_minutes(threshold)
     check_outputs(inputs, json_out)
-    attempts, _, public = load_inputs(inputs, skip_bad)
+    attempts, _, _ = load_inputs(inputs, skip_bad)
     try:
         result = fit_horizons(
             attempts,
@@ -84,7 +84,7 @@ def horizon(inputs, release_dates_path, n_bootstrap, seed, threshold, weighting,
         )
     except ValueError as ex:
         raise UserError(str(ex)) from None
-    dates = release_dates_for(release_dates_path, public)
+    dates = release_dates_for(release_dates_path, attempts)
     trend, trend_error = None, None
     if dates is not None:
         try:

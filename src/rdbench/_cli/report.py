@@ -75,13 +75,7 @@ def report(
       rdbench report logs/ metr -o report.html --threshold 8h
     """
     from rdbench.durations import parse_duration
-    from rdbench.records import (
-        PUBLIC_DATASET,
-        load_attempts,
-        public_release_dates_path,
-        public_runs_path,
-        read_release_dates,
-    )
+    from rdbench.records import load_attempts
 
     from rdbench.outputs import check_output_path
     from rdbench.records import resolve_inputs
@@ -99,17 +93,9 @@ def report(
         click.secho(f"warning: skipped {skipped} bad input(s) (--skip-bad)", fg="yellow", err=True)
     if attempts.empty:
         raise UserError(f"no attempts found in {', '.join(inputs)}")
-    dates = None
-    if release_dates is not None:
-        try:
-            dates = read_release_dates(release_dates)
-        except UserError as ex:
-            # A YAML parser's message spans several lines; the CLI promises one.
-            raise type(ex)(" ".join(str(ex).split())) from ex
-    else:
-        public = str(public_runs_path().resolve())
-        if any(i == PUBLIC_DATASET or str(Path(i).resolve()) == public for i in inputs):
-            dates = read_release_dates(public_release_dates_path())
+    from rdbench._cli._shared import release_dates_for
+
+    dates = release_dates_for(release_dates, attempts)
 
     from rich.console import Console
     from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn

@@ -24,6 +24,7 @@ from rdbench.logschema import (
     usage_cost,
 )
 from rdbench.records.schema import (
+    SOURCE_INSPECT,
     coerce_attempts,
     coerce_trajectories,
     empty_attempts,
@@ -150,6 +151,7 @@ def _sample_rows(
     row = {
         "attempt_id": attempt_id,
         "source": str(path),
+        "source_format": SOURCE_INSPECT,
         "agent": str(agent),
         "model": eval_meta.baseliner if is_human else model,
         "scaffold": eval_meta.scaffold,

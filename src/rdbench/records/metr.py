@@ -20,7 +20,7 @@ import numpy as np
 import pandas as pd
 
 from rdbench.errors import RecordsError
-from rdbench.records.schema import coerce_attempts, empty_trajectories
+from rdbench.records.schema import SOURCE_METR, coerce_attempts, empty_trajectories
 
 __all__ = ["read_runs_jsonl", "write_runs_jsonl", "METR_REQUIRED"]
 
@@ -116,6 +116,7 @@ def read_runs_jsonl(
         {
             "attempt_id": raw["run_id"].astype(str),
             "source": str(path),
+            "source_format": SOURCE_METR,
             "agent": alias,
             "model": col("model", None),
             "scaffold": pd.Series(pd.NA, index=raw.index, dtype="string"),

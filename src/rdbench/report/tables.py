@@ -14,6 +14,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from rdbench.records.schema import SOURCE_INSPECT, infer_source_format
 from rdbench.report._style import format_minutes
 from rdbench.stats.status import HorizonStatus
 
@@ -155,7 +156,11 @@ def attempt_list(attempts: pd.DataFrame, limit: int = 2000) -> tuple[pd.DataFram
         file without transcripts: ``source, attempts, agents``.
     """
     source = attempts["source"].astype("string").fillna("")
-    is_log = source.str.lower().str.endswith(LOG_SUFFIXES)
+    # Rows built without the column (or with it missing) say it by their file name.
+    formats = infer_source_format(attempts["source"])
+    if "source_format" in attempts:
+        formats = attempts["source_format"].astype("string").fillna(formats)
+    is_log = (formats == SOURCE_INSPECT).fillna(False)
     logs = attempts[is_log.to_numpy()]
     rows = []
     for row in logs.head(limit).itertuples():
