@@ -272,3 +272,70 @@ def test_kill_9_at_several_points_then_rerun_counts_each_attempt_once(tmp_path, 
     assert "scripted" in verb("horizon", str(log_dir), "--bootstrap", "10")
     verb("report", str(log_dir), "-o", str(tmp_path / "r.html"), "--bootstrap", "10")
     assert (tmp_path / "r.html").read_text().startswith("<!DOCTYPE html>")
+
+
+def test_unknown_local_model_is_one_line_and_starts_nothing(tmp_path, capsys):
+    """Issue 21: `rdbench-local/nosuch` used to run the bundled model under the bogus name."""
+    log_dir = tmp_path / "logs"
+    err = _error_line(capsys, ["run", "--model", "rdbench-local/nosuch", "--tasks",
+                               "optimize_kernel", "--sandbox", "local", "--log-dir",
+                               str(log_dir)])
+    assert "unknown local model rdbench-local/nosuch" in err and "-M gguf=PATH" in err
+    assert not log_dir.exists()
+    err = _error_line(capsys, ["run", "--model", "rdbench-local/mine", "-M",
+                               f"gguf={tmp_path / 'none.gguf'}", "--tasks", "optimize_kernel",
+                               "--sandbox", "local", "--log-dir", str(log_dir)])
+    assert "is not a file" in err
+
+
+def test_tasks_path_problems_are_said(tmp_path, monkeypatch, caplog):
+    """Issue 21: a missing entry, a file, a folder without family.py and a family that a
+    built-in shadows were ignored without a word."""
+    from rdbench.tasks import loader
+
+    (tmp_path / "extra" / "not_a_family").mkdir(parents=True)
+    (tmp_path / "extra" / "optimize_kernel").mkdir()
+    (tmp_path / "extra" / "optimize_kernel" / "family.py").write_text("")
+    (tmp_path / "a_file").write_text("")
+    entries = [tmp_path / "missing", tmp_path / "a_file", tmp_path / "extra"]
+    monkeypatch.setenv("RDBENCH_TASKS_PATH", ":".join(str(p) for p in entries))
+    problems = loader.tasks_path_problems()
+    assert problems == [
+        f"RDBENCH_TASKS_PATH entry {tmp_path / 'missing'} does not exist: ignored",
+        f"RDBENCH_TASKS_PATH entry {tmp_path / 'a_file'} is a file, not a folder: ignored",
+        f"{tmp_path / 'extra' / 'not_a_family'} (on RDBENCH_TASKS_PATH) has no family.py: "
+        "ignored",
+        f"family optimize_kernel in {tmp_path / 'extra'} (RDBENCH_TASKS_PATH) is shadowed by "
+        f"{loader.family_dirs()['optimize_kernel']}: ignored",
+    ]
+    with caplog.at_level("WARNING", logger="rdbench"):
+        loader._said.clear()
+        caplog.clear()
+        loader.family_dirs()
+        loader.family_dirs()  # said once per process
+    assert [r.getMessage() for r in caplog.records] == [f"warning: {p}" for p in problems]
+
+
+def test_reaper_takes_stale_scoring_folders_only(tmp_path):
+    """Issue 21: rdbench-score-*/rdbench-kernel-* folders a kill -9 left in the temp dir."""
+    import os
+    import time
+
+    from rdbench.sandbox.runtime import reap_stale_temp_dirs
+
+    old = time.time() - 3600
+    stale = [tmp_path / "rdbench-score-fam-abc", tmp_path / "rdbench-kernel-xyz"]
+    busy = tmp_path / "rdbench-score-fam-busy"
+    fresh = tmp_path / "rdbench-score-fam-new"
+    other = tmp_path / "something-else"
+    for path in [*stale, busy, fresh, other]:
+        (path / "sub").mkdir(parents=True)
+        (path / "sub" / "f").write_text("x")
+    for path in [*stale, busy, other]:
+        for p in (path / "sub" / "f", path / "sub", path):
+            os.utime(p, (old, old))
+    with open(busy / "sub" / "f") as _held:  # a process still uses it
+        removed = reap_stale_temp_dirs(min_age_s=600, temp_dir=tmp_path)
+    assert sorted(removed) == sorted(stale)
+    assert not any(p.exists() for p in stale)
+    assert busy.exists() and fresh.exists() and other.exists()

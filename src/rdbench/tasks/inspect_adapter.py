@@ -362,7 +362,7 @@ def family_task(
     Args:
         family: The loaded family.
         variants: Which variants (default all).
-        solver: The agent (default: rdbench's react scaffold).
+        solver: The agent (e.g. ``rdbench.agents.rdbench_agent()``; required).
         sandbox_spec: `bwrap` (default, sized to the family), `local`, `docker`, or a spec.
         time_limit: Working-time budget of one attempt in seconds (default: the family's).
         token_limit: Token budget of one attempt.
@@ -370,11 +370,14 @@ def family_task(
         epochs: Independent attempts per task.
         metadata: Stored in the log's eval metadata (agent label, scaffold, ...): an
             ``EvalMetadata(...).to_metadata()`` (``rdbench.logschema``).
+
+    Raises:
+        ValueError: no solver.
     """
     if solver is None:
-        from rdbench.agents import rdbench_agent
-
-        solver = rdbench_agent(score_visible=family.score_visible)
+        # The scaffolds build on this module (rdbench.agents imports it), so it cannot pick
+        # one itself: callers pass the agent (rdbench._registry passes rdbench's react).
+        raise ValueError("family_task needs a solver, e.g. rdbench.agents.rdbench_agent()")
     chosen = variants or family.variants()
     limit = time_limit or max(v.time_limit_s for v in chosen)
     return Task(
