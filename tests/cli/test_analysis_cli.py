@@ -239,3 +239,32 @@ def test_bad_human_minutes_are_counted_not_dropped_silently(tmp_path, capsys):
     payload = json.loads(out)
     assert sum(a["n_runs"] for a in payload["agents"]) == 33
     assert any("3 run(s) left out" in w for w in payload["warnings"])
+
+
+@pytest.mark.parametrize("width", [80, None])
+def test_tasks_table_never_cuts_task_ids(width, monkeypatch):
+    """Issue 18: `rdbench tasks` cut "fix_embedding/main" to "fix_embedd…" in 80 columns."""
+    import io
+
+    import rich.console
+
+    import rdbench._cli.tasks as tasks_cli
+    from rdbench.tasks.loader import load_families
+
+    buf = io.StringIO()
+    real = rich.console.Console
+
+    def console(*args, **kwargs):
+        if width is None:  # a pipe
+            return real(*args, **{**kwargs, "file": buf})
+        return real(width=width, force_terminal=True, file=buf, color_system=None)
+
+    monkeypatch.setattr(tasks_cli, "Console", console)
+    tasks_cli.tasks.callback(families=(), as_json=False)
+    text = buf.getvalue()
+    assert "…" not in text
+    for family in load_families():
+        for variant in family.variants():
+            assert variant.task_id in text
+    if width:
+        assert max(len(line) for line in text.splitlines()) <= width

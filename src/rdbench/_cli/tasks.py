@@ -44,9 +44,14 @@ def tasks(families: tuple[str, ...], as_json: bool) -> None:
     if as_json:
         click.echo(json.dumps(rows, indent=2))
         return
-    table = Table(title="rdbench tasks", title_justify="left", min_width=110)
-    for column in ("task", "human time", "budget", "resources", "score", "what it is"):
-        table.add_column(column)
+    # The task id is what a user types next: never cut it. The other columns wrap.
+    width = max([len(row["task_id"]) for row in rows] + [4])
+    table = Table(title="rdbench tasks", title_justify="left")
+    table.add_column("task", no_wrap=True, min_width=width)
+    for column in ("human time", "budget"):
+        table.add_column(column, no_wrap=True)
+    for column in ("resources", "score", "what it is"):
+        table.add_column(column, overflow="fold")
     for row in rows:
         table.add_row(
             row["task_id"],
@@ -56,4 +61,7 @@ def tasks(families: tuple[str, ...], as_json: bool) -> None:
             row["final_score_policy"] + ("" if row["score_visible"] else ", hidden"),
             row["summary"],
         )
-    Console().print(table)
+    console = Console()
+    if not console.is_terminal:  # a pipe: as wide as the table wants, up to 160 columns
+        console = Console(width=160)
+    console.print(table)
