@@ -11,7 +11,7 @@ import re
 
 from rdbench.errors import UserError
 
-__all__ = ["parse_duration", "parse_durations", "format_duration"]
+__all__ = ["format_duration", "parse_duration", "parse_durations"]
 
 _UNITS = {"s": 1.0, "sec": 1.0, "m": 60.0, "min": 60.0, "h": 3600.0, "hr": 3600.0, "d": 86400.0}
 # Shortest and longest durations accepted: below a second nothing can run; beyond ten

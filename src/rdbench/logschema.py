@@ -15,20 +15,20 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
-from typing import Any, TypeVar
+from typing import Any, Self
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 __all__ = [
+    "EVAL_METADATA_PREFIX",
     "SCORER_NAME",
     "TRAJECTORY_STORE_KEY",
-    "EVAL_METADATA_PREFIX",
     "EvalMetadata",
+    "FinalScoreMetadata",
+    "IntermediateScoreMetadata",
+    "LogSchemaError",
     "SampleMetadata",
     "TrajectoryPoint",
-    "IntermediateScoreMetadata",
-    "FinalScoreMetadata",
-    "LogSchemaError",
     "schema_field_names",
     "usage_cost",
 ]
@@ -41,9 +41,6 @@ TRAJECTORY_STORE_KEY = "rdbench:trajectory"
 
 EVAL_METADATA_PREFIX = "rdbench_"
 """Every key rdbench writes into ``log.eval.metadata`` starts with this."""
-
-
-_M = TypeVar("_M", bound="_Model")
 
 
 class LogSchemaError(ValueError):
@@ -64,8 +61,8 @@ class _Model(BaseModel):
 
     @classmethod
     def from_metadata(
-        cls: type[_M], metadata: Mapping[str, Any] | None, where: str = "log"
-    ) -> _M:
+        cls, metadata: Mapping[str, Any] | None, where: str = "log"
+    ) -> Self:
         """Parse a metadata dict read from a log.
 
         Args:

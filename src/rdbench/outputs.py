@@ -11,7 +11,7 @@ from pathlib import Path
 
 from rdbench.errors import UserError
 
-__all__ = ["check_output_path", "atomic_path", "atomic_write_text"]
+__all__ = ["atomic_path", "atomic_write_text", "check_output_path"]
 
 
 def _same_file(a: Path, b: Path) -> bool:

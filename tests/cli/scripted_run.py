@@ -35,7 +35,7 @@ class ScriptedModel:
             _call("submit", answer="done"),
         ]
 
-    def __call__(self, input, tools, tool_choice, config):  # noqa: A002 - Inspect's signature
+    def __call__(self, input, tools, tool_choice, config):
         turn = sum(isinstance(m, ChatMessageAssistant) for m in input)
         with self.calls_file.open("a") as handle:
             handle.write(f"{turn}\n")

@@ -17,18 +17,18 @@ from rdbench.durations import parse_durations
 from rdbench.errors import UserError
 
 __all__ = [
-    "inputs_or_public",
-    "load_inputs",
-    "release_dates_for",
-    "make_console",
-    "warn",
-    "fmt_minutes",
-    "fmt_ci",
-    "jsonable",
-    "write_json",
     "check_outputs",
-    "thresholds_minutes",
+    "fmt_ci",
+    "fmt_minutes",
+    "inputs_or_public",
+    "jsonable",
+    "load_inputs",
+    "make_console",
     "print_trend",
+    "release_dates_for",
+    "thresholds_minutes",
+    "warn",
+    "write_json",
 ]
 
 

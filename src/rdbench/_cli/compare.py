@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import click
 
-from rdbench.durations import format_duration, parse_durations
 from rdbench._cli._shared import check_outputs, load_inputs, make_console, warn, write_json
+from rdbench.durations import format_duration, parse_durations
 
 
 @click.command("compare")

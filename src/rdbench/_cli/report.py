@@ -75,10 +75,8 @@ def report(
       rdbench report logs/ metr -o report.html --threshold 8h
     """
     from rdbench.durations import parse_duration
-    from rdbench.records import load_attempts
-
     from rdbench.outputs import check_output_path
-    from rdbench.records import resolve_inputs
+    from rdbench.records import load_attempts, resolve_inputs
 
     threshold_minutes = parse_duration(threshold) / 60
     read = [path for _, path in resolve_inputs(inputs)]
