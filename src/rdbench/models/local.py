@@ -31,6 +31,7 @@ from typing import Any
 
 import anyio
 from inspect_ai.model import (
+    ChatCompletionChoice,
     ChatMessage,
     ChatMessageAssistant,
     ChatMessageSystem,
@@ -42,7 +43,6 @@ from inspect_ai.model import (
     ModelUsage,
     modelapi,
 )
-from inspect_ai.model._model_output import ChatCompletionChoice
 from inspect_ai.tool import ToolChoice, ToolInfo
 
 from rdbench.errors import UserError
