@@ -88,6 +88,11 @@ def test_records_round_trip(tmp_path):
     assert "7063 attempts" in proc.stdout
     proc = run("horizon", str(tmp_path / "t"), "--bootstrap", "20")
     assert proc.returncode == 0, proc.stderr
+    # One release-dates rule (records.default_release_dates): a table made from the public
+    # runs still holds them (its rows' source), so it gets their shipped release dates.
+    assert "doubling time" in proc.stdout
+    proc = run("horizon", str(tmp_path / "r.jsonl"), "--bootstrap", "20")
+    assert proc.returncode == 0, proc.stderr
     assert "no --release-dates" in proc.stdout
 
 
