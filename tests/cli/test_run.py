@@ -198,3 +198,144 @@ def test_total_budget_gives_k_attempts_resumes_and_prices(tmp_path, capsys):
         execute_run(other, log_dir=log_dir, model_args={"custom_outputs": model})
     assert model.calls == 3 * 2
     assert {p.name: p.stat().st_mtime_ns for p in log_dir.glob("*.eval")} == before
+
+
+# -- issue 21: kill -9 at any point, then the same command again --------------------------------
+def _run_until(log_dir: Path, calls: Path, kill_after: int | None) -> int:
+    """Start the scripted run; SIGKILL its process group once it has made ``kill_after``
+    model calls (None: let it finish). Returns the exit status."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    env = {**os.environ, "RDBENCH_TASKS_PATH": str(Path(__file__).parents[1] / "humans/fixtures")}
+    proc = subprocess.Popen(
+        [sys.executable, str(Path(__file__).parent / "scripted_run.py"), str(log_dir), str(calls)],
+        env=env, start_new_session=True, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+    )
+    def made() -> int:
+        return len(calls.read_text().splitlines()) if calls.exists() else 0
+
+    before = made()
+    deadline = time.monotonic() + 300
+    try:
+        while kill_after is not None and proc.poll() is None and time.monotonic() < deadline:
+            if made() - before >= kill_after:
+                os.killpg(proc.pid, signal.SIGKILL)
+                break
+            time.sleep(0.05)
+        return proc.wait(timeout=max(1.0, deadline - time.monotonic()))
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+
+
+@pytest.mark.slow
+def test_kill_9_at_several_points_then_rerun_counts_each_attempt_once(tmp_path, capsys):
+    """Killed while the first attempt runs, after it, and in the middle of the third; then
+    the same command again: three attempts, each once, and every analysis verb reads the
+    folder."""
+    from rdbench.records import load_attempts
+
+    log_dir, calls = tmp_path / "logs", tmp_path / "calls.txt"
+    # 4 model calls per attempt (echo, sleep, score, submit), one attempt at a time: kill
+    # during the first attempt's sleep, then just into the next attempt, then at a `score`
+    # call; then run to the end.
+    for kill_after in (2, 5, 3):
+        assert _run_until(log_dir, calls, kill_after) != 0  # it was killed
+    assert _run_until(log_dir, calls, None) == 0
+    # The killed runs' logs stay beside the finished one (Inspect keeps a `started` log it
+    # did not write itself): the reader must count each attempt once anyway.
+    logs = sorted(log_dir.glob("*.eval"))
+    assert len(logs) >= 2, logs
+
+    attempts, trajectories, skipped = load_attempts([log_dir])
+    assert skipped == 0
+    assert len(attempts) == 3 and attempts["attempt_id"].is_unique
+    assert attempts["score"].tolist() == [0.7, 0.7, 0.7]
+    assert set(trajectories["attempt_id"]) == set(attempts["attempt_id"])
+
+    from rdbench.cli import main
+
+    def verb(*argv: str) -> str:
+        try:
+            main(list(argv))
+        except SystemExit as ex:
+            assert not ex.code, capsys.readouterr().err
+        return capsys.readouterr().out
+
+    assert "3 attempts" in verb("records", str(log_dir), "--out", str(tmp_path / "tables"))
+    assert "scripted" in verb("compare", str(log_dir), "--budgets", "15m", "--bootstrap", "10")
+    assert "scripted" in verb("horizon", str(log_dir), "--bootstrap", "10")
+    verb("report", str(log_dir), "-o", str(tmp_path / "r.html"), "--bootstrap", "10")
+    assert (tmp_path / "r.html").read_text().startswith("<!DOCTYPE html>")
+
+
+def test_unknown_local_model_is_one_line_and_starts_nothing(tmp_path, capsys):
+    """Issue 21: `rdbench-local/nosuch` used to run the bundled model under the bogus name."""
+    log_dir = tmp_path / "logs"
+    err = _error_line(capsys, ["run", "--model", "rdbench-local/nosuch", "--tasks",
+                               "optimize_kernel", "--sandbox", "local", "--log-dir",
+                               str(log_dir)])
+    assert "unknown local model rdbench-local/nosuch" in err and "-M gguf=PATH" in err
+    assert not log_dir.exists()
+    err = _error_line(capsys, ["run", "--model", "rdbench-local/mine", "-M",
+                               f"gguf={tmp_path / 'none.gguf'}", "--tasks", "optimize_kernel",
+                               "--sandbox", "local", "--log-dir", str(log_dir)])
+    assert "is not a file" in err
+
+
+def test_tasks_path_problems_are_said(tmp_path, monkeypatch, caplog):
+    """Issue 21: a missing entry, a file, a folder without family.py and a family that a
+    built-in shadows were ignored without a word."""
+    from rdbench.tasks import loader
+
+    (tmp_path / "extra" / "not_a_family").mkdir(parents=True)
+    (tmp_path / "extra" / "optimize_kernel").mkdir()
+    (tmp_path / "extra" / "optimize_kernel" / "family.py").write_text("")
+    (tmp_path / "a_file").write_text("")
+    entries = [tmp_path / "missing", tmp_path / "a_file", tmp_path / "extra"]
+    monkeypatch.setenv("RDBENCH_TASKS_PATH", ":".join(str(p) for p in entries))
+    problems = loader.tasks_path_problems()
+    assert problems == [
+        f"RDBENCH_TASKS_PATH entry {tmp_path / 'missing'} does not exist: ignored",
+        f"RDBENCH_TASKS_PATH entry {tmp_path / 'a_file'} is a file, not a folder: ignored",
+        f"{tmp_path / 'extra' / 'not_a_family'} (on RDBENCH_TASKS_PATH) has no family.py: "
+        "ignored",
+        f"family optimize_kernel in {tmp_path / 'extra'} (RDBENCH_TASKS_PATH) is shadowed by "
+        f"{loader.family_dirs()['optimize_kernel']}: ignored",
+    ]
+    with caplog.at_level("WARNING", logger="rdbench"):
+        loader._said.clear()
+        caplog.clear()
+        loader.family_dirs()
+        loader.family_dirs()  # said once per process
+    assert [r.getMessage() for r in caplog.records] == [f"warning: {p}" for p in problems]
+
+
+def test_reaper_takes_stale_scoring_folders_only(tmp_path):
+    """Issue 21: rdbench-score-*/rdbench-kernel-* folders a kill -9 left in the temp dir."""
+    import os
+    import time
+
+    from rdbench.sandbox.runtime import reap_stale_temp_dirs
+
+    old = time.time() - 3600
+    stale = [tmp_path / "rdbench-score-fam-abc", tmp_path / "rdbench-kernel-xyz"]
+    busy = tmp_path / "rdbench-score-fam-busy"
+    fresh = tmp_path / "rdbench-score-fam-new"
+    other = tmp_path / "something-else"
+    for path in [*stale, busy, fresh, other]:
+        (path / "sub").mkdir(parents=True)
+        (path / "sub" / "f").write_text("x")
+    for path in [*stale, busy, other]:
+        for p in (path / "sub" / "f", path / "sub", path):
+            os.utime(p, (old, old))
+    with open(busy / "sub" / "f") as _held:  # a process still uses it
+        removed = reap_stale_temp_dirs(min_age_s=600, temp_dir=tmp_path)
+    assert sorted(removed) == sorted(stale)
+    assert not any(p.exists() for p in stale)
+    assert busy.exists() and fresh.exists() and other.exists()

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import click
 
-from rdbench._cli._durations import format_duration, parse_durations
-from rdbench._cli.horizon import load_inputs, make_console, warn, write_json
+from rdbench._cli._shared import check_outputs, load_inputs, make_console, warn, write_json
+from rdbench.durations import format_duration, parse_durations
 
 
 @click.command("compare")
@@ -43,6 +43,7 @@ def compare(inputs, budgets, attempt_lengths, floor, truncate_longer, all_tasks,
     from rdbench.stats import agent_vs_human
 
     budget_s = parse_durations(budgets)
+    check_outputs(inputs, json_out, csv_out)
     attempts, trajectories, _ = load_inputs(inputs, skip_bad)
     if attempt_lengths:
         lengths = parse_durations(attempt_lengths)
@@ -64,7 +65,7 @@ def compare(inputs, budgets, attempt_lengths, floor, truncate_longer, all_tasks,
         n_bootstrap=n_bootstrap,
         seed=seed,
     )
-    console = make_console()
+    console = make_console(json_out)
     if table.empty:
         warn("no agent attempt matches these attempt lengths and budgets")
     out = Table(
@@ -117,7 +118,9 @@ def compare(inputs, budgets, attempt_lengths, floor, truncate_longer, all_tasks,
         for line in shorts:
             console.print(f"  {line}", highlight=False)
     if csv_out:
-        table.to_csv(csv_out, index=False)
+        from rdbench.outputs import atomic_write_text
+
+        atomic_write_text(csv_out, table.to_csv(index=False))
     if json_out:
         write_json(json_out, {"budgets_s": budget_s, "attempt_lengths_s": lengths,
                               "floor": floor, "rows": table})

@@ -75,6 +75,7 @@ def demo(out_dir: Path, full: bool, sandbox: str, skip_local_model: bool,
     from inspect_ai import eval as inspect_eval
 
     from rdbench.agents import replay_agent
+    from rdbench.logschema import EvalMetadata
     from rdbench.tasks.inspect_adapter import family_task
 
     family = load_families([DEMO_FAMILY])[0]
@@ -82,8 +83,7 @@ def demo(out_dir: Path, full: bool, sandbox: str, skip_local_model: bool,
         family,
         solver=replay_agent(),
         sandbox_spec=sandbox,
-        metadata={"rdbench_agent": "replay", "rdbench_scaffold": "replay-v1",
-                  "rdbench_is_human": False},
+        metadata=EvalMetadata(agent="replay", scaffold="replay-v1", is_human=False).to_metadata(),
     )
     logs = inspect_eval(task, model="none/none", log_dir=str(log_dir), display="plain",
                         log_level="warning")

@@ -1,174 +1,22 @@
-"""`rdbench horizon`: METR time horizon (p50/p80 with CIs) per agent, trend and forecast.
-
-Also holds the small helpers the other analysis verbs share (input defaults, number
-formatting, warnings) so each verb stays a thin parse -> library -> print layer.
-"""
+"""`rdbench horizon`: METR time horizon (p50/p80 with CIs) per agent, trend and forecast."""
 
 from __future__ import annotations
 
-import json
-import math
-from pathlib import Path
-from typing import Any
-
 import click
 
-from rdbench._cli._durations import parse_durations
+from rdbench._cli._shared import (
+    check_outputs,
+    fmt_ci,
+    fmt_minutes,
+    load_inputs,
+    make_console,
+    print_trend,
+    release_dates_for,
+    thresholds_minutes,
+    warn,
+    write_json,
+)
 from rdbench.errors import UserError
-
-# ---------------------------------------------------------------- shared helpers
-
-
-def inputs_or_public(inputs: tuple[str, ...]) -> tuple[list[str], bool]:
-    """The inputs to load, and whether they are (only) the shipped public data."""
-    from rdbench.records import PUBLIC_DATASET
-
-    items = list(inputs) or [PUBLIC_DATASET]
-    public = all(item == PUBLIC_DATASET and not Path(item).exists() for item in items)
-    return items, public
-
-
-def load_inputs(inputs: tuple[str, ...], skip_bad: bool, success_threshold: float = 1.0):
-    """Load attempts + trajectories; prints the skipped count. Returns (a, t, public)."""
-    from rdbench.records import load_attempts
-
-    items, public = inputs_or_public(inputs)
-    attempts, trajectories, skipped = load_attempts(
-        items, skip_bad=skip_bad, success_threshold=success_threshold
-    )
-    if skipped:
-        warn(f"skipped {skipped} bad input(s) (--skip-bad)")
-    if attempts.empty:
-        raise UserError(f"no attempts found in {', '.join(items)}")
-    return attempts, trajectories, public
-
-
-def release_dates_for(path: str | None, public: bool) -> dict | None:
-    """Release dates from --release-dates, the shipped file for public data, else None."""
-    from rdbench.records import public_release_dates_path, read_release_dates
-
-    if path is not None:
-        return read_release_dates(path)
-    if public:
-        return read_release_dates(public_release_dates_path())
-    return None
-
-
-def make_console():
-    """A rich console; wide enough for the tables when output is not a terminal."""
-    from rich.console import Console
-
-    console = Console()
-    if not console.is_terminal:
-        console = Console(width=max(console.width, 120))
-    return console
-
-
-def warn(message: str) -> None:
-    """One warning line on stderr."""
-    click.secho(f"warning: {message}", fg="yellow", err=True)
-
-
-def fmt_minutes(minutes: float) -> str:
-    """Minutes for tables: 45s, 3.7 min, 1.3 h, 2.5 d; inf, -, 0."""
-    if minutes is None or (isinstance(minutes, float) and math.isnan(minutes)):
-        return "-"
-    if math.isinf(minutes):
-        return "inf"
-    if minutes == 0:
-        return "0"
-    if minutes < 1:
-        return "<1s" if minutes * 60 < 1 else f"{minutes * 60:.0f}s"
-    if minutes < 120:
-        return f"{minutes:.1f} min"
-    if minutes < 48 * 60:
-        return f"{minutes / 60:.1f} h"
-    return f"{minutes / 1440:.1f} d"
-
-
-def fmt_ci(low: float, high: float, fmt=fmt_minutes) -> str:
-    """``[low, high]`` or empty when unknown."""
-    if low is None or high is None or (isinstance(low, float) and math.isnan(low)):
-        return ""
-    return f"[{fmt(low)}, {fmt(high)}]"
-
-
-def jsonable(value: Any) -> Any:
-    """Numbers/timestamps/containers -> JSON (NaN -> null, inf -> "inf")."""
-    import numpy as np
-    import pandas as pd
-
-    if isinstance(value, dict):
-        return {str(k): jsonable(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [jsonable(v) for v in value]
-    if isinstance(value, pd.DataFrame):
-        return [jsonable(r) for r in value.to_dict(orient="records")]
-    if value is None or value is pd.NaT or value is pd.NA:
-        return None
-    if isinstance(value, pd.Timestamp):
-        return value.date().isoformat()
-    if isinstance(value, (np.bool_, bool)):
-        return bool(value)
-    if isinstance(value, (np.integer,)):
-        return int(value)
-    if isinstance(value, (float, np.floating)):
-        if math.isnan(value):
-            return None
-        if math.isinf(value):
-            return "inf" if value > 0 else "-inf"
-        return float(value)
-    return value
-
-
-def write_json(path: str, payload: dict) -> None:
-    """Write JSON to a file, or stdout for '-'."""
-    text = json.dumps(jsonable(payload), indent=2)
-    if path == "-":
-        click.echo(text)
-        return
-    try:
-        Path(path).parent.mkdir(parents=True, exist_ok=True)
-        Path(path).write_text(text + "\n", encoding="utf-8")
-    except OSError as ex:
-        raise UserError(f"{path}: cannot write: {ex}") from None
-
-
-def thresholds_minutes(text: str) -> list[float]:
-    """--threshold '8h,2400' -> minutes."""
-    return [seconds / 60 for seconds in parse_durations(text)]
-
-
-def print_trend(console, trend, title: str = "Trend") -> None:
-    """Doubling time and forecasts as a few lines."""
-    used = trend.agents[trend.agents["used"]]
-    console.print(
-        f"\n[bold]{title}[/bold] (OLS of ln p50 on release date, {len(used)} agents, "
-        f"R² {trend.r_squared:.2f}; CI: {trend.method}, {trend.n_bootstrap} samples"
-        + (f", {trend.n_dropped} dropped" if trend.n_dropped else "")
-        + ")"
-    )
-    days = trend.doubling_time_days
-    console.print(
-        f"  doubling time: {days:.0f} days ({days / 30.44:.1f} months) "
-        f"{int(trend.confidence * 100)}% CI [{trend.doubling_time_low:.0f}, "
-        f"{trend.doubling_time_high:.0f}] days"
-    )
-    for row in trend.forecasts.itertuples():
-        def d(x):
-            return "never" if x is None or (isinstance(x, float) and math.isinf(x)) else (
-                "-" if x is None or x != x else str(x.date()) if hasattr(x, "date") else str(x)
-            )
-
-        low = d(row.date_low) if math.isfinite(row.year_low) else d(row.year_low)
-        high = d(row.date_high) if math.isfinite(row.year_high) else d(row.year_high)
-        point = d(row.date) if math.isfinite(row.year) else "never"
-        console.print(
-            f"  p50 reaches {fmt_minutes(row.threshold_minutes)}: {point} "
-            f"[{low}, {high}]"
-            + (f" ({row.n_never} samples never reach it)" if row.n_never else "")
-        )
-
 
 # ---------------------------------------------------------------- the verb
 
@@ -224,7 +72,8 @@ def horizon(inputs, release_dates_path, n_bootstrap, seed, threshold, weighting,
     from rdbench.stats import fit_horizons, fit_trend
 
     thresholds = thresholds_minutes(threshold)
-    attempts, _, public = load_inputs(inputs, skip_bad)
+    check_outputs(inputs, json_out)
+    attempts, _, _ = load_inputs(inputs, skip_bad)
     lengths = None
     if human_times:
         from rdbench._cli.tasks import load_baselines
@@ -245,7 +94,7 @@ def horizon(inputs, release_dates_path, n_bootstrap, seed, threshold, weighting,
         )
     except ValueError as ex:
         raise UserError(str(ex)) from None
-    dates = release_dates_for(release_dates_path, public)
+    dates = release_dates_for(release_dates_path, attempts)
     trend, trend_error = None, None
     if dates is not None:
         try:
@@ -267,7 +116,9 @@ def horizon(inputs, release_dates_path, n_bootstrap, seed, threshold, weighting,
     if trend_error:
         warn(f"no trend: {trend_error}")
 
-    console = make_console()
+    from rdbench.stats.status import HorizonStatus
+
+    console = make_console(json_out)
     level = int(round(confidence * 100))
     table = Table(
         title=f"Time horizon ({weighting} weights, {n_bootstrap} bootstrap samples, {level}% CI)",
@@ -289,11 +140,7 @@ def horizon(inputs, release_dates_path, n_bootstrap, seed, threshold, weighting,
     notes = []
     for row in order.itertuples():
         d = released.get(row.agent)
-        note = {
-            "no_success": "no success at all: below the measurable range",
-            "all_success": "every run succeeded: above the measurable range",
-            "increasing": "success does not fall with task length: p50 is not a horizon",
-        }.get(row.status, "")
+        note = HorizonStatus(row.status).explanation
         if row.extrapolated:
             note = (note + "; " if note else "") + (
                 f"p50 extrapolated outside its tasks' {fmt_minutes(row.min_minutes)}"

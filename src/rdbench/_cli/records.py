@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import click
 
-from rdbench._cli.horizon import load_inputs
+from rdbench._cli._shared import check_outputs, load_inputs
 from rdbench.errors import UserError
 
 
@@ -30,7 +32,12 @@ def records(inputs, out_dir, jsonl_out, success_threshold, skip_bad) -> None:
     if not out_dir and not jsonl_out:
         raise UserError("nothing to write: give --out DIR and/or --jsonl FILE")
     from rdbench.records import write_runs_jsonl, write_tables
+    from rdbench.records.tables import ATTEMPTS_FILE, TRAJECTORIES_FILE
 
+    outputs = [jsonl_out]
+    if out_dir:
+        outputs += [str(Path(out_dir) / ATTEMPTS_FILE), str(Path(out_dir) / TRAJECTORIES_FILE)]
+    check_outputs(inputs, *outputs)
     attempts, trajectories, _ = load_inputs(inputs, skip_bad, success_threshold)
     n_humans = int(attempts["is_human"].sum())
     click.echo(

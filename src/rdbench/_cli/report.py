@@ -9,6 +9,16 @@ import click
 from rdbench.errors import UserError
 
 
+def is_rdbench_report(path: Path) -> bool:
+    """Return True when ``path`` is an HTML page rdbench's report wrote (may be replaced)."""
+    try:
+        with path.open("rb") as handle:
+            head = handle.read(4096)
+    except OSError:
+        return False
+    return head.startswith(b"<!DOCTYPE html>") and b'<meta name="generator" content="rdbench' in head
+
+
 @click.command("report")
 @click.argument("inputs", nargs=-1, required=True)
 @click.option(
@@ -44,6 +54,8 @@ from rdbench.errors import UserError
 )
 @click.option("--seed", type=int, default=0, show_default=True, help="Bootstrap seed.")
 @click.option("--title", default="rdbench report", show_default=True, help="Page title.")
+@click.option("--force", is_flag=True,
+              help="Replace an existing file at -o even if it is not an rdbench report.")
 def report(
     inputs: tuple[str, ...],
     output: str,
@@ -53,6 +65,7 @@ def report(
     n_bootstrap: int,
     seed: int,
     title: str,
+    force: bool,
 ) -> None:
     """Write the HTML report for INPUTS: directories of Inspect logs, .eval files, METR
     runs.jsonl, attempts.parquet, or `metr` for the shipped public METR data.
@@ -61,35 +74,26 @@ def report(
     Example:
       rdbench report logs/ metr -o report.html --threshold 8h
     """
-    from rdbench._cli._durations import parse_duration
-    from rdbench.records import (
-        PUBLIC_DATASET,
-        load_attempts,
-        public_release_dates_path,
-        public_runs_path,
-        read_release_dates,
-    )
+    from rdbench.durations import parse_duration
+    from rdbench.outputs import check_output_path
+    from rdbench.records import load_attempts, resolve_inputs
 
     threshold_minutes = parse_duration(threshold) / 60
-    out = Path(output)
-    if out.exists() and out.is_dir():
-        raise UserError(f"{out}: is a directory; give an .html file with -o")
+    read = [path for _, path in resolve_inputs(inputs)]
+    if release_dates is not None:
+        read.append(Path(release_dates))
+    out = check_output_path(
+        output, inputs=[*inputs, *read], replaceable=is_rdbench_report, force=force,
+        what="report",
+    )
     attempts, trajectories, skipped = load_attempts(list(inputs), skip_bad=skip_bad)
     if skipped:
         click.secho(f"warning: skipped {skipped} bad input(s) (--skip-bad)", fg="yellow", err=True)
     if attempts.empty:
         raise UserError(f"no attempts found in {', '.join(inputs)}")
-    dates = None
-    if release_dates is not None:
-        try:
-            dates = read_release_dates(release_dates)
-        except UserError as ex:
-            # A YAML parser's message spans several lines; the CLI promises one.
-            raise type(ex)(" ".join(str(ex).split())) from ex
-    else:
-        public = str(public_runs_path().resolve())
-        if any(i == PUBLIC_DATASET or str(Path(i).resolve()) == public for i in inputs):
-            dates = read_release_dates(public_release_dates_path())
+    from rdbench._cli._shared import release_dates_for
+
+    dates = release_dates_for(release_dates, attempts)
 
     from rich.console import Console
     from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn

@@ -246,15 +246,17 @@ def build_tasks(
     from rdbench.agents import rdbench_agent
     from rdbench.tasks.inspect_adapter import family_task
 
-    metadata = {
-        "rdbench_agent": plan.agent_label,
-        "rdbench_scaffold": plan.settings.label,
-        "rdbench_scaffold_settings": plan.settings.as_dict(),
-        "rdbench_is_human": False,
-        "rdbench_attempts_per_task": plan.epochs,
-        "rdbench_total_budget_s": plan.total_budget_s,
-        "rdbench_prices": {plan.model: plan.prices} if plan.prices is not None else {},
-    }
+    from rdbench.logschema import EvalMetadata
+
+    metadata = EvalMetadata(
+        agent=plan.agent_label,
+        scaffold=plan.settings.label,
+        scaffold_settings=plan.settings.as_dict(),
+        is_human=False,
+        attempts_per_task=plan.epochs,
+        total_budget_s=plan.total_budget_s,
+        prices={plan.model: plan.prices} if plan.prices is not None else {},
+    ).to_metadata()
     built = []
     for family, variants in plan.selection:
         built.append(
@@ -347,59 +349,44 @@ def _eval_set(
 def summarize_logs(logs: list[Any]) -> list[dict[str, Any]]:
     """Return one summary row per log: task, attempts, mean/best score, tokens, cost.
 
+    Reads each log with the one log reader (``rdbench.records``), so the summary counts
+    what the analysis will.
+
     Returns:
         Rows with keys `task`, `model`, `attempts`, `valid` (attempts with a valid score),
         `errors` (attempts that crashed), `first_error`, `mean`, `best` (normalized scores of
         the valid attempts), `tokens`, `cost_usd` (NaN where unknown), `log`.
-    """
-    from inspect_ai.log import read_eval_log_sample_summaries
 
-    from rdbench.agents.pricing import usage_cost
+    Raises:
+        RecordsError: a log cannot be read.
+    """
+    from rdbench.records.inspect_logs import LIMIT_ERROR_PREFIX, read_eval_log_file
 
     rows = []
     for log in logs:
-        summaries = read_eval_log_sample_summaries(log.location)
-        prices = (log.eval.metadata or {}).get("rdbench_prices", {}).get(str(log.eval.model))
-        scores, tokens, cost, errors = [], 0, 0.0, 0
-        first_error: str | None = None
-        cost_known = True
-        for summary in summaries:
-            if summary.error is not None:
-                errors += 1
-                first_error = first_error or str(summary.error).strip().splitlines()[0][:200]
-            final = (summary.scores or {}).get("rdbench_scorer")
-            number = final is not None and _is_number(final.value)
-            value = float(final.value) if number else math.nan
-            scores.append(value)
-            for usage in (summary.model_usage or {}).values():
-                tokens += int(usage.total_tokens or 0)
-                if usage.total_cost is not None:
-                    cost += float(usage.total_cost)
-                elif prices is not None:
-                    cost += usage_cost(usage, prices)
-                else:
-                    cost_known = False
-        valid = [s for s in scores if math.isfinite(s)]
+        attempts, _ = read_eval_log_file(log.location)
+        scores = attempts["score"].astype(float)
+        valid = [float(s) for s in scores if math.isfinite(s)]
+        crashed = attempts["error"].dropna()
+        crashed = [str(e) for e in crashed if not str(e).startswith(LIMIT_ERROR_PREFIX)]
+        used = attempts["tokens"].notna()
+        cost = attempts.loc[used, "cost_usd"]
         rows.append(
             {
                 "task": str(log.eval.task).split("/")[-1],
                 "model": str(log.eval.model),
-                "attempts": len(summaries),
+                "attempts": len(attempts),
                 "valid": len(valid),
-                "errors": errors,
-                "first_error": first_error,
+                "errors": len(crashed),
+                "first_error": crashed[0].strip().splitlines()[0][:200] if crashed else None,
                 "mean": sum(valid) / len(valid) if valid else math.nan,
                 "best": max(valid) if valid else math.nan,
-                "tokens": tokens,
-                "cost_usd": cost if cost_known else math.nan,
+                "tokens": int(attempts["tokens"].fillna(0).sum()),
+                "cost_usd": float(cost.sum()) if cost.notna().all() else math.nan,
                 "log": log.location,
             }
         )
     return rows
-
-
-def _is_number(value: Any) -> bool:
-    return isinstance(value, (int, float)) and not isinstance(value, bool)
 
 
 def print_summary(logs: list[Any], log_dir: Path) -> None:

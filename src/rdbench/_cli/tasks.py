@@ -151,13 +151,18 @@ def tasks(families: tuple[str, ...], as_json: bool, human_times: tuple[str, ...]
         # a list of task rows, as before; each row names its time bin
         click.echo(json.dumps(rows, indent=2))
         return
-    table = Table(title="rdbench tasks", title_justify="left", min_width=110)
-    columns = ["task", "human time", "source"]
+    # The task id is what a user types next: never cut it. The other columns wrap.
+    width = max([len(row["task_id"]) for row in rows] + [4])
+    table = Table(title="rdbench tasks", title_justify="left")
+    table.add_column("task", no_wrap=True, min_width=width)
+    for column in ("human time", "source"):
+        table.add_column(column, no_wrap=True)
     if human_times:
-        columns.append("baselined")
-    columns += ["success at", "budget", "resources", "score", "what it is"]
-    for column in columns:
-        table.add_column(column)
+        table.add_column("baselined", no_wrap=True)
+    for column in ("success at", "budget"):
+        table.add_column(column, no_wrap=True)
+    for column in ("resources", "score", "what it is"):
+        table.add_column(column, overflow="fold")
     for row in rows:
         cells = [row["task_id"], _duration(row["human_minutes"] * 60), row["human_minutes_source"]]
         if human_times:
@@ -179,6 +184,8 @@ def tasks(families: tuple[str, ...], as_json: bool, human_times: tuple[str, ...]
         ]
         table.add_row(*cells)
     console = Console()
+    if not console.is_terminal:  # a pipe: as wide as the table wants, up to 160 columns
+        console = Console(width=160)
     console.print(table)
     summary = Table(title="tasks per band of human time", title_justify="left")
     for column in ("human time", "tasks", "families"):

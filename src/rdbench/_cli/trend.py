@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from rdbench._cli.horizon import (
+from rdbench._cli._shared import (
     fmt_ci,
     fmt_minutes,
     make_console,
@@ -119,7 +119,7 @@ def trend(p50_table, release_dates_path, threshold, n_bootstrap, seed, include_e
     from rdbench.stats import fit_trend
 
     thresholds = thresholds_minutes(threshold)
-    samples = None
+    samples = attempts = None
     public = p50_table in (None, "metr") and not (p50_table and Path(p50_table).exists())
     if public:
         from rdbench.records import load_attempts
@@ -130,7 +130,7 @@ def trend(p50_table, release_dates_path, threshold, n_bootstrap, seed, include_e
         table, samples = result.table, result.samples
     else:
         table = read_p50_table(p50_table)
-    dates = release_dates_for(release_dates_path, public)
+    dates = release_dates_for(release_dates_path, attempts)
     if dates is None:
         raise UserError("give --release-dates FILE (agent -> release date)")
     try:
@@ -148,7 +148,7 @@ def trend(p50_table, release_dates_path, threshold, n_bootstrap, seed, include_e
         raise UserError(str(ex)) from None
     for message in result_trend.warnings:
         warn(message)
-    console = make_console()
+    console = make_console(json_out)
     from rich.table import Table
 
     out = Table(title="Horizons used", title_justify="left")

@@ -48,6 +48,7 @@ def run_local_model_attempt(
     from inspect_ai.model import GenerateConfig, get_model
 
     from rdbench.agents.react import rdbench_agent
+    from rdbench.logschema import EvalMetadata
     from rdbench.models.local import DEFAULT_MODEL
     from rdbench.tasks.inspect_adapter import family_task
     from rdbench.tasks.loader import load_families
@@ -70,13 +71,13 @@ def run_local_model_attempt(
         time_limit=int(time_limit),
         # system + task + one assistant message and one tool result per turn
         message_limit=2 + 2 * max_turns,
-        metadata={
-            "rdbench_agent": LOCAL_AGENT_LABEL,
-            "rdbench_scaffold": settings.label,
-            "rdbench_scaffold_settings": settings.as_dict(),
-            "rdbench_is_human": False,
-            "rdbench_prices": {model_name: prices} if prices is not None else {},
-        },
+        metadata=EvalMetadata(
+            agent=LOCAL_AGENT_LABEL,
+            scaffold=settings.label,
+            scaffold_settings=settings.as_dict(),
+            is_human=False,
+            prices={model_name: prices} if prices is not None else {},
+        ).to_metadata(),
     )
     logs = inspect_eval(
         task, model=local_model, log_dir=str(log_dir), display=display,  # type: ignore[arg-type]

@@ -17,6 +17,7 @@ from typing import Any
 import yaml
 
 from rdbench.errors import UserError
+from rdbench.logschema import usage_cost  # noqa: F401 - re-exported (the one pricing rule)
 
 PRICE_FIELDS = ("input", "output", "input_cache_read", "input_cache_write")
 
@@ -110,20 +111,3 @@ def register_prices(model: str, prices: dict[str, float]) -> None:
     set_model_info(model, info)
 
 
-def usage_cost(usage: Any, prices: dict[str, float]) -> float:
-    """Return the cost in USD of one `ModelUsage` (object or dict) at `prices`.
-
-    Cache reads and writes are priced at their own rates; `input_tokens` is taken to
-    exclude them (as Inspect's providers report it).
-    """
-
-    def get(name: str) -> float:
-        value = usage.get(name) if isinstance(usage, dict) else getattr(usage, name, None)
-        return float(value or 0)
-
-    return (
-        get("input_tokens") * prices["input"]
-        + get("output_tokens") * prices["output"]
-        + get("input_tokens_cache_read") * prices["input_cache_read"]
-        + get("input_tokens_cache_write") * prices["input_cache_write"]
-    ) / 1e6

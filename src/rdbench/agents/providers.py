@@ -69,8 +69,10 @@ def check_model(model: str, model_args: dict[str, Any] | None = None) -> None:
         )
     provider = model.split("/", 1)[0]
     if provider == "rdbench-local":
-        from rdbench.models.local import check_local_model_prerequisites
+        from rdbench.models.local import check_local_model_name, check_local_model_prerequisites
 
+        gguf = (model_args or {}).get("gguf")
+        check_local_model_name(model, str(gguf) if gguf else None)
         check_local_model_prerequisites()
     needs = PROVIDERS.get(provider)
     if needs is not None:

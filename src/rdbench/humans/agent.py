@@ -50,9 +50,15 @@ from inspect_ai.agent._human.install import install_human_agent
 from inspect_ai.agent._human.state import HumanAgentState, IntermediateScoring
 from inspect_ai.agent._human.view import ConsoleView, HumanAgentView
 from inspect_ai.model import ModelOutput
-from inspect_ai.util import SandboxConnection, display_type, input_panel, sandbox, store
+from inspect_ai.util import (
+    SandboxConnection,
+    display_type,
+    input_panel,
+    sandbox,
+    sandbox_service,
+    store,
+)
 from inspect_ai.util._sandbox.events import SandboxEnvironmentProxy
-from inspect_ai.util._sandbox.service import sandbox_service
 from pydantic import JsonValue
 
 SOURCE = "rdbench_human"
@@ -237,7 +243,7 @@ class _Score(ScoreCommand):
                 try:
                     scores = await score_on_human_clock(self._state, lambda: state.time)
                 except Exception as ex:  # the attempt must survive a failing scorer
-                    from inspect_ai.log._transcript import transcript
+                    from inspect_ai.log import transcript
 
                     transcript().info(f"task score failed: {ex!r}", source=SOURCE)
                     return (
@@ -288,10 +294,10 @@ async def score_on_human_clock(
     """
     from copy import copy
 
-    from inspect_ai._util.registry import has_registry_params, registry_params
-    from inspect_ai.event._score import ScoreEvent
-    from inspect_ai.log._transcript import transcript
     from inspect_ai._sentinel._scope import AgentScope, sentinel_scope
+    from inspect_ai._util.registry import has_registry_params, registry_params
+    from inspect_ai.event import ScoreEvent
+    from inspect_ai.log import transcript
     from inspect_ai.model._model import sample_model_usage, sample_role_usage
     from inspect_ai.scorer._score import _scorers, _target
     from inspect_ai.scorer._scorer import unique_scorer_name
@@ -468,7 +474,7 @@ def human_baseline_agent(
 
 async def _check_budget(clock: HumanClock, submit: _Submit) -> None:
     """Warn at the warning threshold; end the attempt when the budget is used up."""
-    from inspect_ai.log._transcript import transcript
+    from inspect_ai.log import transcript
 
     used = clock.state.time
     if not clock.warned and used >= clock.warn_at_s:

@@ -103,6 +103,7 @@ def run_baseline(
     from inspect_ai import eval as inspect_eval
 
     from rdbench.humans.agent import human_baseline_agent
+    from rdbench.logschema import EvalMetadata, SampleMetadata
     from rdbench.tasks.inspect_adapter import family_task
     from rdbench.tasks.loader import family_dirs, load_family
 
@@ -150,18 +151,20 @@ def run_baseline(
         ),
         sandbox_spec=spec,
         time_limit=backstop,
-        metadata={
-            "rdbench_agent": "human",
-            "rdbench_scaffold": "human",
-            "rdbench_is_human": True,
-            "rdbench_baseliner": baseliner.strip(),
-            "rdbench_attempt_length_s": budget,
-        },
+        metadata=EvalMetadata(
+            agent="human",
+            scaffold="human",
+            is_human=True,
+            baseliner=baseliner.strip(),
+            attempt_length_s=budget,
+        ).to_metadata(),
     )
     # The attempt's limit is the budget, not the family's default: say so in the sample
     # metadata too (readers take `time_limit_s` from there).
     for sample in task.dataset:
-        sample.metadata = {**(sample.metadata or {}), "time_limit_s": budget}
+        sample.metadata = {
+            **(sample.metadata or {}), **SampleMetadata(time_limit_s=budget).to_metadata()
+        }
     logs = inspect_eval(
         task,
         model="none",
@@ -183,7 +186,7 @@ def parse_budget(text: str) -> float:
     Raises:
         UserError: not a positive number with an optional unit s, m, h or d.
     """
-    from rdbench._cli._durations import parse_duration
+    from rdbench.durations import parse_duration
 
     try:
         return parse_duration(text)

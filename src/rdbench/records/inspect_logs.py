@@ -15,16 +15,34 @@ from typing import Any
 import pandas as pd
 
 from rdbench.errors import RecordsError
+from rdbench.logschema import (
+    SCORER_NAME,
+    EvalMetadata,
+    FinalScoreMetadata,
+    LogSchemaError,
+    SampleMetadata,
+    usage_cost,
+)
 from rdbench.records.schema import (
+    SOURCE_INSPECT,
     coerce_attempts,
     coerce_trajectories,
     empty_attempts,
     empty_trajectories,
 )
 
-__all__ = ["SCORER", "list_log_files", "read_eval_log_file", "read_eval_logs"]
+__all__ = [
+    "LIMIT_ERROR_PREFIX",
+    "SCORER",
+    "latest_eval_set_logs",
+    "list_log_files",
+    "read_eval_log_file",
+    "read_eval_logs",
+]
 
-SCORER = "rdbench_scorer"
+SCORER = SCORER_NAME  # kept for existing imports
+# How the `error` column starts for an attempt cut off by a limit (not a crash).
+LIMIT_ERROR_PREFIX = "limit: "
 
 
 def list_log_files(directory: str | Path) -> list[Path]:
@@ -71,7 +89,7 @@ def _trajectory_from_events(sample: Any) -> list[dict]:
         if getattr(event, "event", None) != "score" or not getattr(event, "intermediate", False):
             continue
         score = event.score
-        meta = score.metadata or {}
+        meta = score.metadata if isinstance(score.metadata, dict) else {}
         rows.append(
             {
                 "working_s": _float(event.working_start),
@@ -82,45 +100,68 @@ def _trajectory_from_events(sample: Any) -> list[dict]:
     return rows
 
 
-def _sample_rows(
-    log: Any, sample: Any, path: Path, success_threshold: float
-) -> tuple[dict, list[dict]]:
-    eval_meta = log.eval.metadata or {}
-    meta = sample.metadata or {}
-    is_human = bool(eval_meta.get("rdbench_is_human", False))
-    model = str(log.eval.model)
-    agent = eval_meta.get("rdbench_agent") or ("human" if is_human else model)
-    final = (sample.scores or {}).get(SCORER)
-    if final is None and sample.error is None:
-        raise RecordsError(
-            f"{path}: sample {sample.id!r} epoch {sample.epoch} has no {SCORER!r} score "
-            "(not an rdbench log?)"
-        )
-    score_meta = (final.metadata or {}) if final is not None else {}
-    score = _float(final.value) if final is not None else math.nan
+def _usage(sample: Any, prices: dict[str, dict[str, float]] | None) -> tuple[Any, Any]:
+    """Tokens and cost of a sample; a model's null ``total_cost`` is priced from the log's
+    ``rdbench_prices`` (older logs), else the cost is unknown."""
     tokens = cost = None
-    for usage in (sample.model_usage or {}).values():
+    cost_known = True
+    for model, usage in (sample.model_usage or {}).items():
         tokens = (tokens or 0) + (usage.total_tokens or 0)
         if usage.total_cost is not None:
             cost = (cost or 0.0) + usage.total_cost
+        elif prices and model in prices:
+            cost = (cost or 0.0) + usage_cost(usage, prices[model])
+        else:
+            cost_known = False
+    if not cost_known and cost is not None:
+        cost = None  # part of the cost is unknown: do not report a partial sum
+    return tokens, cost
+
+
+def _sample_rows(
+    log: Any, sample: Any, path: Path, success_threshold: float
+) -> tuple[dict, list[dict]]:
+    where = f"{path}: sample {sample.id!r} epoch {sample.epoch}"
+    try:
+        eval_meta = EvalMetadata.from_metadata(log.eval.metadata, f"{path}: eval metadata")
+        meta = SampleMetadata.from_metadata(sample.metadata, f"{where}: metadata")
+    except LogSchemaError as ex:
+        raise RecordsError(str(ex)) from None
+    is_human = eval_meta.is_human
+    model = str(log.eval.model)
+    agent = eval_meta.agent or ("human" if is_human else model)
+    final = (sample.scores or {}).get(SCORER_NAME)
+    if final is None and sample.error is None:
+        raise RecordsError(f"{where} has no {SCORER_NAME!r} score (not an rdbench log?)")
+    try:
+        score_meta = FinalScoreMetadata.from_metadata(
+            final.metadata if final is not None else None, f"{where}: final score metadata"
+        )
+    except LogSchemaError as ex:
+        raise RecordsError(str(ex)) from None
+    score = _float(final.value) if final is not None else math.nan
+    tokens, cost = _usage(sample, eval_meta.prices)
     error = sample.error.message if sample.error is not None else None
     if error is None and getattr(sample, "limit", None) is not None:
-        error = f"limit: {sample.limit.type}"
-    time_limit = meta.get("time_limit_s", eval_meta.get("rdbench_attempt_length_s"))
+        error = f"{LIMIT_ERROR_PREFIX}{sample.limit.type}"
+    time_limit = meta.time_limit_s
+    if time_limit is None:
+        time_limit = eval_meta.attempt_length_s
     attempt_id = sample.uuid or f"{log.eval.eval_id}/{sample.id}/{sample.epoch}"
     row = {
         "attempt_id": attempt_id,
         "source": str(path),
+        "source_format": SOURCE_INSPECT,
         "agent": str(agent),
-        "model": eval_meta.get("rdbench_baseliner") if is_human else model,
-        "scaffold": eval_meta.get("rdbench_scaffold"),
+        "model": eval_meta.baseliner if is_human else model,
+        "scaffold": eval_meta.scaffold,
         "is_human": is_human,
-        "task_family": meta.get("family"),
-        "task_id": meta.get("task_id") or str(sample.id),
-        "human_minutes": _float(meta.get("human_minutes")),
+        "task_family": meta.family,
+        "task_id": meta.task_id or str(sample.id),
+        "human_minutes": _float(meta.human_minutes),
         "time_limit_s": _float(time_limit),
         "working_time_s": _float(sample.working_time),
-        "score_raw": _float(score_meta.get("raw")),
+        "score_raw": _float(score_meta.raw),
         "score": score,
         # An invalid final submission (NaN score) or a crash is a failure.
         # The task's own threshold, written by the adapter; older logs: the caller's.
@@ -134,15 +175,14 @@ def _sample_rows(
     }
     if row["task_family"] is None:
         raise RecordsError(f"{path}: sample {sample.id!r} has no 'family' in its metadata")
-    trajectory = score_meta.get("trajectory")
-    if trajectory is not None:
+    if score_meta.trajectory is not None:
         points = [
             {
-                "working_s": _float(p.get("working_s")),
-                "score": _float(p.get("score")) if p.get("valid", True) else math.nan,
-                "score_raw": _float(p.get("raw")),
+                "working_s": p.working_seconds,
+                "score": p.normalized,
+                "score_raw": p.raw_value,
             }
-            for p in trajectory
+            for p in score_meta.trajectory
         ]
     else:
         points = _trajectory_from_events(sample)
@@ -193,6 +233,46 @@ def read_eval_log_file(
     return attempts, trajectories.reset_index(drop=True)
 
 
+def latest_eval_set_logs(paths: list[Path]) -> list[Path]:
+    """Drop the logs an eval-set retry superseded, as Inspect's eval set does.
+
+    When ``rdbench run`` is killed and run again on its log dir, Inspect's eval set writes
+    a new log for each unfinished task, seeded with the samples its previous log holds,
+    and keeps a killed (``started``) log it did not write itself. Of the logs of one task
+    of one eval set (same ``eval_set_id`` and ``task_id``, in the same folder) only the
+    newest counts: every attempt is then read once. Logs outside an eval set, and logs
+    whose header cannot be read (the full read reports them), are all kept.
+
+    Args:
+        paths: log files.
+
+    Returns:
+        The paths to read, in their given order.
+    """
+    from inspect_ai.log import read_eval_log
+
+    newest: dict[tuple[str, str, str], tuple[tuple[str, float], Path]] = {}
+    dropped: set[Path] = set()
+    for path in paths:
+        try:
+            header = read_eval_log(str(path), header_only=True)
+            set_id, task_id = header.eval.eval_set_id, header.eval.task_id
+            order = (str(header.eval.created or ""), path.stat().st_mtime)
+        except Exception:  # unreadable: read_eval_log_file says why
+            continue
+        if not set_id:
+            continue
+        key = (str(set_id), str(task_id), str(path.parent.resolve()))
+        if key in newest:
+            other_order, other = newest[key]
+            if order <= other_order:
+                dropped.add(path)
+                continue
+            dropped.add(other)
+        newest[key] = (order, path)
+    return [p for p in paths if p not in dropped]
+
+
 def read_eval_logs(
     paths: Iterable[str | Path],
     *,
@@ -200,10 +280,11 @@ def read_eval_logs(
     success_threshold: float = 1.0,
     on_file: Callable[[Path], None] | None = None,
 ) -> tuple[pd.DataFrame, pd.DataFrame, int]:
-    """Read many Inspect logs.
+    """Read many Inspect logs, each attempt of an eval set once.
 
     Args:
-        paths: log files.
+        paths: log files (an eval-set log its retry superseded is left out, see
+            :func:`latest_eval_set_logs`).
         skip_bad: skip unreadable logs (counted) instead of raising.
         success_threshold: see :func:`read_eval_log_file`.
         on_file: called after each file (progress bars).
@@ -215,6 +296,7 @@ def read_eval_logs(
         RecordsError: a bad log, unless ``skip_bad``.
     """
     attempts, trajectories, skipped = [], [], 0
+    paths = latest_eval_set_logs([Path(p) for p in paths])
     for path in paths:
         try:
             a, t = read_eval_log_file(path, success_threshold=success_threshold)

@@ -20,7 +20,7 @@ import numpy as np
 import pandas as pd
 
 from rdbench.errors import RecordsError
-from rdbench.records.schema import coerce_attempts, empty_trajectories
+from rdbench.records.schema import SOURCE_METR, coerce_attempts, empty_trajectories
 
 __all__ = ["read_runs_jsonl", "write_runs_jsonl", "METR_REQUIRED"]
 
@@ -51,7 +51,7 @@ def read_runs_jsonl(
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as ex:
         raise RecordsError(f"{path}: cannot read: {ex}") from None
-    records, skipped = [], 0
+    records, linenos, skipped = [], [], 0
     for lineno, line in enumerate(text.splitlines(), start=1):
         if not line.strip():
             continue
@@ -69,12 +69,27 @@ def read_runs_jsonl(
             msg = ex.args[0] if isinstance(ex, KeyError) else f"bad JSON ({ex})"
             raise RecordsError(f"{path}:{lineno}: {msg}") from None
         records.append(record)
+        linenos.append(lineno)
     if not records:
         raise RecordsError(f"{path}: no runs found")
     raw = pd.DataFrame.from_records(records)
 
     def col(name: str, default=np.nan) -> pd.Series:
         return raw[name] if name in raw else pd.Series(default, index=raw.index)
+
+    def numbers(name: str) -> pd.Series:
+        """The column as numbers; a value that is not one names its line and field."""
+        values = col(name)
+        parsed = pd.to_numeric(values, errors="coerce")
+        bad = parsed.isna() & values.notna() & ~values.map(
+            lambda v: isinstance(v, float) and np.isnan(v)
+        )
+        if bad.any():
+            i = int(np.flatnonzero(bad.to_numpy())[0])
+            raise RecordsError(
+                f"{path}:{linenos[i]}: field {name!r} is {values.iloc[i]!r}, not a number"
+            )
+        return parsed
 
     def ms_time(name: str) -> pd.Series:
         ms = pd.to_numeric(col(name), errors="coerce")
@@ -84,15 +99,15 @@ def read_runs_jsonl(
         return pd.to_datetime(ms.where(known & (ms > 0)), unit="ms", utc=True)
 
     try:
-        score = pd.to_numeric(col("score"), errors="raise").astype(float)
-        success = pd.to_numeric(raw["score_binarized"], errors="raise")
+        score = numbers("score").astype(float)
+        success = numbers("score_binarized")
         if not success.isin([0, 1]).all():
             raise ValueError("score_binarized must be 0 or 1")
         score = score.where(score.notna(), success.astype(float))
-        start_ms = pd.to_numeric(col("started_at"), errors="raise")
-        end_ms = pd.to_numeric(col("completed_at"), errors="raise")
-        time_limit = pd.to_numeric(col("time_limit"), errors="raise").astype(float)
-        human_minutes = pd.to_numeric(raw["human_minutes"], errors="raise").astype(float)
+        start_ms = numbers("started_at")
+        end_ms = numbers("completed_at")
+        time_limit = numbers("time_limit").astype(float)
+        human_minutes = numbers("human_minutes").astype(float)
     except (ValueError, TypeError) as ex:
         raise RecordsError(f"{path}: {ex}") from None
     alias = raw["alias"].astype(str)
@@ -101,6 +116,7 @@ def read_runs_jsonl(
         {
             "attempt_id": raw["run_id"].astype(str),
             "source": str(path),
+            "source_format": SOURCE_METR,
             "agent": alias,
             "model": col("model", None),
             "scaffold": pd.Series(pd.NA, index=raw.index, dtype="string"),
@@ -201,10 +217,11 @@ def write_runs_jsonl(attempts: pd.DataFrame, path: str | Path) -> int:
             "invsqrt_task_weight": invsqrt.to_numpy(),
         }
     )
+    from rdbench.outputs import atomic_path
+
     path = Path(path)
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        with path.open("w", encoding="utf-8") as fh:
+        with atomic_path(path) as tmp, tmp.open("w", encoding="utf-8") as fh:
             for record in out.to_dict(orient="records"):
                 fh.write(json.dumps({k: _clean(v) for k, v in record.items()}) + "\n")
     except OSError as ex:

@@ -14,6 +14,7 @@ __all__ = [
     "public_runs_path",
     "public_release_dates_path",
     "read_release_dates",
+    "default_release_dates",
 ]
 
 # The name that stands for the shipped data wherever an input path is expected.
@@ -86,3 +87,27 @@ def read_release_dates(path: str | Path) -> dict[str, pd.Timestamp]:
         except ValueError:
             raise RecordsError(f"{path}: bad date {value!r} for {agent!r}") from None
     return out
+
+
+def default_release_dates(attempts: pd.DataFrame) -> dict | None:
+    """The release-dates rule, in one place: the dates shipped with the public METR runs
+    when those runs are among the attempts (they belong together), else None.
+
+    Args:
+        attempts: the Attempt table (its ``source`` column is compared with the shipped
+            runs file).
+
+    Returns:
+        ``{agent: date}`` or None.
+
+    Raises:
+        RecordsError: the shipped file cannot be read.
+    """
+    public = public_runs_path().resolve()
+    for source in attempts["source"].dropna().astype(str).unique():
+        try:
+            if Path(source).resolve() == public:
+                return read_release_dates(public_release_dates_path())
+        except OSError:
+            continue
+    return None

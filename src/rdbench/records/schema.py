@@ -10,6 +10,10 @@ __all__ = [
     "ATTEMPT_COLUMNS",
     "TRAJECTORY_COLUMNS",
     "REQUIRED_ATTEMPT_COLUMNS",
+    "SOURCE_FORMATS",
+    "SOURCE_INSPECT",
+    "SOURCE_METR",
+    "infer_source_format",
     "empty_attempts",
     "empty_trajectories",
     "coerce_attempts",
@@ -21,6 +25,7 @@ __all__ = [
 ATTEMPT_COLUMNS: dict[str, str] = {
     "attempt_id": "string",  # unique across the table
     "source": "string",  # the file the row was read from
+    "source_format": "string",  # what that file is: one of SOURCE_FORMATS
     "agent": "string",  # agent label; "human" for human baselines
     "model": "string",  # model name; the baseliner's name for humans
     "scaffold": "string",  # scaffold + version, e.g. react-v1; "human"
@@ -39,6 +44,26 @@ ATTEMPT_COLUMNS: dict[str, str] = {
     "completed_at": "datetime64[ns, UTC]",
     "error": "string",  # why the attempt crashed or was cut off; NA if it did not
 }
+
+# `source_format` values: an Inspect log (with a transcript), a METR runs.jsonl (scores only).
+SOURCE_INSPECT = "inspect"
+SOURCE_METR = "metr-runs"
+SOURCE_FORMATS = (SOURCE_INSPECT, SOURCE_METR)
+
+
+def infer_source_format(source: pd.Series) -> pd.Series:
+    """The ``source_format`` of rows stored before the column existed, from their file name
+    (``.jsonl`` = METR runs, ``.eval``/``.json`` = Inspect logs; else missing).
+
+    Returns:
+        A string Series aligned with ``source``.
+    """
+    name = source.astype("string").str.lower()
+    out = pd.Series(pd.NA, index=source.index, dtype="string")
+    out[name.str.endswith(".jsonl").fillna(False).to_numpy()] = SOURCE_METR
+    out[name.str.endswith((".eval", ".json")).fillna(False).to_numpy()] = SOURCE_INSPECT
+    return out
+
 
 # Columns a table must provide; the rest are filled with missing values.
 REQUIRED_ATTEMPT_COLUMNS = ("attempt_id", "agent", "task_family", "task_id", "human_minutes")

@@ -11,6 +11,7 @@ from rdbench.records.schema import (
     coerce_attempts,
     coerce_trajectories,
     empty_trajectories,
+    infer_source_format,
 )
 
 __all__ = ["ATTEMPTS_FILE", "TRAJECTORIES_FILE", "write_tables", "read_tables"]
@@ -40,11 +41,13 @@ def write_tables(
     trajectories = coerce_trajectories(
         trajectories if trajectories is not None else empty_trajectories()
     )
+    from rdbench.outputs import atomic_path
+
+    a_path, t_path = out / ATTEMPTS_FILE, out / TRAJECTORIES_FILE
     try:
-        out.mkdir(parents=True, exist_ok=True)
-        a_path, t_path = out / ATTEMPTS_FILE, out / TRAJECTORIES_FILE
-        attempts.to_parquet(a_path, index=False)
-        trajectories.to_parquet(t_path, index=False)
+        for table, path in ((attempts, a_path), (trajectories, t_path)):
+            with atomic_path(path) as tmp:
+                table.to_parquet(tmp, index=False)
     except OSError as ex:
         raise RecordsError(f"{out}: cannot write tables: {ex}") from None
     return a_path, t_path
@@ -75,6 +78,8 @@ def read_tables(path: str | Path) -> tuple[pd.DataFrame, pd.DataFrame]:
         raise RecordsError(f"{a_path}: no such file") from None
     except Exception as ex:  # pyarrow raises ArrowInvalid and friends for bad files
         raise RecordsError(f"{a_path}: cannot read Parquet ({ex})") from None
+    if "source_format" not in attempts and "source" in attempts:  # tables of rdbench 0.1
+        attempts = attempts.assign(source_format=infer_source_format(attempts["source"]))
     attempts = coerce_attempts(attempts, str(a_path))
     trajectories = coerce_trajectories(trajectories, str(t_path))
     ids = set(attempts["attempt_id"])

@@ -10,6 +10,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from rdbench.records.schema import SOURCE_INSPECT, SOURCE_METR
 from rdbench.report import figures
 from rdbench.report._style import agent_colors, figure_to_svg, format_minutes
 from rdbench.report.tables import (
@@ -19,13 +20,13 @@ from rdbench.report.tables import (
     horizon_table,
     table_html,
 )
+from rdbench.stats.status import HorizonStatus
 
 __all__ = ["Section", "Report", "build_report", "write_report", "DEFAULT_THRESHOLD_MINUTES"]
 
 DEFAULT_THRESHOLD_MINUTES = 480.0
-# Figures 1-2 use rdbench's own attempts: METR's runs.jsonl has no trajectories, and its
+# Figure 2 uses rdbench's own attempts: METR's runs.jsonl has no trajectories, and its
 # general (non-RE-Bench) tasks are scored 0/1, which a normalized-score curve would mix in.
-_RUNS_SUFFIX = ".jsonl"
 
 
 @dataclass
@@ -248,7 +249,7 @@ def horizon_sections(attempts, *, release_dates, threshold_minutes, n_bootstrap,
             numeric_columns=("runs", "tasks", "p50", "p50 95% CI", "p80", "p80 95% CI"),
         )
     )
-    fitted = result.table[result.table["status"] == "ok"].dropna(subset=["p50"])
+    fitted = result.table[result.table["status"] == HorizonStatus.OK].dropna(subset=["p50"])
     if len(fitted):
         best = fitted.sort_values("p50").iloc[-1]
         cards.append(
@@ -362,14 +363,7 @@ def tables_section(attempts) -> Section:
                 numeric_columns=("score", "working time"),
             )
         )
-        n_logs = int(
-            attempts["source"]
-            .astype("string")
-            .str.lower()
-            .str.endswith((".eval", ".json"))
-            .fillna(False)
-            .sum()
-        )
+        n_logs = int((attempts["source_format"] == SOURCE_INSPECT).fillna(False).sum())
         if n_logs > limit:
             section.notes.append(
                 f"Showing the first {limit} of {n_logs} attempts with a transcript."
@@ -389,25 +383,6 @@ def tables_section(attempts) -> Section:
     return section
 
 
-def _shipped_dates_if_public(source: pd.Series) -> dict | None:
-    """The shipped release dates when the shipped public METR runs are among the sources
-    (they belong together), else None."""
-    from rdbench.records import public_release_dates_path, public_runs_path, read_release_dates
-
-    public = str(public_runs_path().resolve())
-    sources = {str(s) for s in source.unique() if s}
-    if not any(s == public or _same_file(s, public) for s in sources):
-        return None
-    return read_release_dates(public_release_dates_path())
-
-
-def _same_file(a: str, b: str) -> bool:
-    try:
-        return Path(a).resolve() == Path(b)
-    except OSError:
-        return False
-
-
 def build_report(
     attempts: pd.DataFrame,
     trajectories: pd.DataFrame | None = None,
@@ -425,7 +400,12 @@ def build_report(
     Returns:
         The :class:`Report`, ready for :func:`rdbench.report.page.render_page`.
     """
-    from rdbench.records import coerce_attempts, coerce_trajectories, empty_trajectories
+    from rdbench.records import (
+        coerce_attempts,
+        coerce_trajectories,
+        default_release_dates,
+        empty_trajectories,
+    )
 
     step = progress or (lambda _msg: None)
     attempts = coerce_attempts(attempts)
@@ -434,14 +414,18 @@ def build_report(
     )
     colors = agent_colors(attempts["agent"].astype(str).unique())
     source = attempts["source"].astype("string").fillna("")
-    own = attempts[~source.str.lower().str.endswith(_RUNS_SUFFIX).to_numpy()]
+    metr_runs = (attempts["source_format"] == SOURCE_METR).fillna(False).to_numpy()
+    own = attempts[~metr_runs]
     own_traj = trajectories[trajectories["attempt_id"].isin(own["attempt_id"])]
     step("best-of-k against budget")
-    budget = budget_section(own, own_traj, n_bootstrap=n_bootstrap, seed=seed, colors=colors)
+    # The same comparison as `rdbench compare`, on every attempt (METR's RE-Bench runs
+    # included: their tasks are the ones with human scores).
+    budget = budget_section(attempts, trajectories, n_bootstrap=n_bootstrap, seed=seed,
+                            colors=colors)
     step("trajectories")
     traj = trajectory_section(own, own_traj, n_bootstrap=n_bootstrap, seed=seed, colors=colors)
     step("time horizons and trend")
-    release_dates = release_dates if release_dates is not None else _shipped_dates_if_public(source)
+    release_dates = release_dates if release_dates is not None else default_release_dates(attempts)
     horizon, trend, cards, warnings = horizon_sections(
         attempts,
         release_dates=release_dates,
@@ -477,7 +461,7 @@ def build_report(
                 "METR-format runs: public METR data is MIT-licensed, © 2025 METR "
                 "(github.com/METR/eval-analysis-public)."
             ]
-            if source.str.lower().str.endswith(_RUNS_SUFFIX).any()
+            if metr_runs.any()
             else []
         ),
     )
@@ -520,7 +504,9 @@ def write_report(
 
     Raises:
         RecordsError: the tables do not match the Attempt/trajectory schemas.
+        UserError: the file cannot be written (one line).
     """
+    from rdbench.outputs import atomic_write_text
     from rdbench.report.page import render_page
 
     report = build_report(
@@ -537,9 +523,4 @@ def write_report(
     if progress:
         progress("writing the page")
     text = render_page(report)
-    out = Path(out_path)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = out.with_name(out.name + ".tmp")
-    tmp.write_text(text, encoding="utf-8")
-    tmp.replace(out)
-    return out
+    return atomic_write_text(out_path, text)

@@ -27,6 +27,7 @@ from rdbench.report._style import (
     new_figure,
     time_ticks,
 )
+from rdbench.stats.status import HorizonStatus
 
 __all__ = [
     "budget_figure",
@@ -244,7 +245,8 @@ def horizon_figure(
             raise ValueError(f"horizon_figure: curves lack column {col}")
     table = horizons.copy()
     # Best first; agents without a finite horizon at the end (below-range last).
-    rank = {"all_success": 0, "ok": 1, "increasing": 2, "no_success": 3}
+    rank = {HorizonStatus.ALL_SUCCESS: 0, HorizonStatus.OK: 1, HorizonStatus.INCREASING: 2,
+            HorizonStatus.NO_SUCCESS: 3}
     table["_rank"] = table["status"].map(rank).fillna(2)
     table = table.sort_values(["_rank", "p50"], ascending=[True, False], na_position="last")
     n = len(table)
@@ -295,7 +297,7 @@ def horizon_figure(
                     )
             status = str(row.status)
             extrapolated = bool(getattr(row, "extrapolated", False))
-            if status in ("ok", "increasing") and np.isfinite(row.p50):
+            if HorizonStatus(status).has_horizon and np.isfinite(row.p50):
                 ax.axvline(row.p50, color=color, ls="--", lw=1)
                 ax.plot(
                     [row.p50], [0.5], marker="o", ms=5, color="white", mec=color, mew=1.5, zorder=4
@@ -315,11 +317,11 @@ def horizon_figure(
                 elif not (np.isnan(row.p50_low) or np.isnan(row.p50_high)):
                     ci = f" [{format_minutes(row.p50_low)}–{format_minutes(row.p50_high)}]"
                 subtitle = f"p50 = {format_minutes(row.p50)}{ci}"
-                if status == "increasing":
+                if status == HorizonStatus.INCREASING:
                     subtitle = "success does not fall with length"
-            elif status == "no_success":
+            elif status == HorizonStatus.NO_SUCCESS:
                 subtitle = "no success (below range)"
-            elif status == "all_success":
+            elif status == HorizonStatus.ALL_SUCCESS:
                 subtitle = "all succeeded (above range)"
             else:
                 subtitle = status

@@ -14,7 +14,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from rdbench.records.schema import SOURCE_INSPECT, infer_source_format
 from rdbench.report._style import format_minutes
+from rdbench.stats.status import HorizonStatus
 
 __all__ = [
     "FAMILY_TABLE_COLUMNS",
@@ -112,10 +114,11 @@ def horizon_table(horizons: pd.DataFrame) -> pd.DataFrame:
                 return "–"
             return f"{format_minutes(low)} – {format_minutes(high)}"
 
-        finite = row.status in ("ok", "increasing")
+        status = HorizonStatus(row.status)
+        finite = status.has_horizon
         note = str(row.note) if isinstance(getattr(row, "note", ""), str) else ""
-        if row.status == "no_success" and not note:
-            note = "no success: below the measurable range"
+        if not note:
+            note = status.explanation
         rows.append(
             {
                 "agent": row.agent,
@@ -123,7 +126,7 @@ def horizon_table(horizons: pd.DataFrame) -> pd.DataFrame:
                 "tasks": int(row.n_tasks),
                 "p50": format_minutes(row.p50)
                 if finite
-                else ("below range" if row.status == "no_success" else "above range"),
+                else status.short,
                 "p50 95% CI": ci(row.p50_low, row.p50_high),
                 "p80": format_minutes(row.p80) if finite else "–",
                 "p80 95% CI": ci(row.p80_low, row.p80_high),
@@ -153,7 +156,11 @@ def attempt_list(attempts: pd.DataFrame, limit: int = 2000) -> tuple[pd.DataFram
         file without transcripts: ``source, attempts, agents``.
     """
     source = attempts["source"].astype("string").fillna("")
-    is_log = source.str.lower().str.endswith(LOG_SUFFIXES)
+    # Rows built without the column (or with it missing) say it by their file name.
+    formats = infer_source_format(attempts["source"])
+    if "source_format" in attempts:
+        formats = attempts["source_format"].astype("string").fillna(formats)
+    is_log = (formats == SOURCE_INSPECT).fillna(False)
     logs = attempts[is_log.to_numpy()]
     rows = []
     for row in logs.head(limit).itertuples():

@@ -151,4 +151,72 @@ def reap_stale(*, all_of_them: bool = False, id: str | None = None) -> list[str]
                     shutil.rmtree(directory, ignore_errors=True)
             except OSError:
                 pass
+    reap_stale_temp_dirs()
     return reaped
+
+
+# Temporary folders the scorers make (tasks.inspect_adapter, optimize_kernel) that a killed
+# harness leaves behind in the temp dir.
+STALE_TEMP_PREFIXES = ("rdbench-score-", "rdbench-kernel-")
+
+
+def _paths_in_use() -> set[str]:
+    """Resolved cwd, root and open-file paths of every process we can inspect."""
+    used: set[str] = set()
+    for proc in Path("/proc").iterdir():
+        if not proc.name.isdigit():
+            continue
+        links = [proc / "cwd", proc / "root"]
+        try:
+            links += list((proc / "fd").iterdir())
+        except OSError:
+            pass
+        for link in links:
+            try:
+                used.add(os.readlink(link))
+            except OSError:
+                continue
+    return used
+
+
+def reap_stale_temp_dirs(min_age_s: float = 600.0, temp_dir: str | Path | None = None) -> list[Path]:
+    """Remove scorers' temporary folders (``rdbench-score-*``, ``rdbench-kernel-*``) that a
+    killed harness left: ours (same uid), untouched for ``min_age_s`` seconds, and no
+    process has its cwd, root or an open file inside them.
+
+    Args:
+        min_age_s: how long a folder (and its top-level entries) must be unchanged.
+        temp_dir: where to look (default: ``tempfile.gettempdir()``).
+
+    Returns:
+        The folders removed.
+    """
+    import tempfile
+
+    base = Path(temp_dir) if temp_dir is not None else Path(tempfile.gettempdir())
+    try:
+        candidates = [p for p in base.iterdir() if p.name.startswith(STALE_TEMP_PREFIXES)]
+    except OSError:
+        return []
+    now = time.time()
+    old = []
+    for path in candidates:
+        try:
+            if path.is_symlink() or not path.is_dir() or path.stat().st_uid != os.geteuid():
+                continue
+            newest = max([path.stat().st_mtime] + [c.lstat().st_mtime for c in path.iterdir()])
+        except OSError:
+            continue
+        if now - newest >= min_age_s:
+            old.append(path)
+    if not old:
+        return []
+    used = _paths_in_use()
+    removed = []
+    for path in old:
+        prefix = str(path.resolve())
+        if any(u == prefix or u.startswith(prefix + "/") for u in used):
+            continue
+        shutil.rmtree(path, ignore_errors=True)
+        removed.append(path)
+    return removed

@@ -27,12 +27,14 @@ from rdbench.stats.logistic import (
     fit_logistic_batch,
     horizon_minutes,
 )
+from rdbench.stats.status import HorizonStatus
 from rdbench.stats.weights import Weighting, task_weights
 
 __all__ = [
     "HorizonResult",
     "ScoreMode",
     "horizon_runs",
+    "count_bad_minutes",
     "fit_horizons",
     "horizon_curves",
     "empirical_success_rates",
@@ -42,7 +44,10 @@ __all__ = [
 
 ScoreMode = Literal["binarized", "continuous"]
 STATUS_NAMES = {
-    FITTED: "ok", NO_SUCCESS: "no_success", ALL_SUCCESS: "all_success", NO_DATA: "no_data"
+    FITTED: HorizonStatus.OK,
+    NO_SUCCESS: HorizonStatus.NO_SUCCESS,
+    ALL_SUCCESS: HorizonStatus.ALL_SUCCESS,
+    NO_DATA: HorizonStatus.NO_DATA,
 }
 # METR's buckets for empirical success rates (minutes).
 DEFAULT_BINS_MINUTES = (1, 4, 16, 64, 256, 960, 2880)
@@ -98,7 +103,8 @@ def horizon_runs(
 
     Returns:
         Columns ``agent, task_family, task_id, human_minutes, x`` (log2 minutes), ``y``,
-        ``weight``; rows with an unknown outcome or non-positive human_minutes dropped.
+        ``weight``; rows with an unknown outcome, or a human_minutes that is missing,
+        infinite, zero or negative, dropped (:func:`count_bad_minutes` counts the latter).
 
     Raises:
         ValueError: a task has more than one human_minutes value, or an unknown score mode.
@@ -123,7 +129,8 @@ def horizon_runs(
             "y": y,
         }
     )
-    out = out[out["y"].notna() & (out["human_minutes"] > 0)].reset_index(drop=True)
+    minutes_ok = np.isfinite(out["human_minutes"]) & (out["human_minutes"] > 0)
+    out = out[out["y"].notna() & minutes_ok].reset_index(drop=True)
     varying = out.groupby("task_id")["human_minutes"].nunique()
     if (varying > 1).any():
         raise ValueError(
@@ -169,6 +176,23 @@ def _p_from_fit(intercept, slope, status, probability):
     return p
 
 
+def count_bad_minutes(
+    attempts: pd.DataFrame, *, include_humans: bool = False
+) -> tuple[int, list[str]]:
+    """Count the runs a horizon fit leaves out for their ``human_minutes`` (missing, zero,
+    negative or infinite).
+
+    Returns:
+        ``(number of runs, sorted task ids)``.
+    """
+    df = attempts
+    if not include_humans and "is_human" in df:
+        df = df[~df["is_human"].astype(bool)]
+    minutes = df["human_minutes"].astype(float)
+    bad = ~(np.isfinite(minutes) & (minutes > 0))
+    return int(bad.sum()), sorted(df.loc[bad, "task_id"].astype(str).unique())
+
+
 def fit_horizons(
     attempts: pd.DataFrame,
     *,
@@ -208,8 +232,17 @@ def fit_horizons(
         success_threshold=success_threshold,
         include_humans=include_humans,
     )
+    n_bad, bad_tasks = count_bad_minutes(attempts, include_humans=include_humans)
+    bad_note = (
+        f"{n_bad} run(s) left out: human_minutes missing, zero, negative or infinite "
+        f"(tasks: {', '.join(bad_tasks[:5])}{', ...' if len(bad_tasks) > 5 else ''})"
+        if n_bad else ""
+    )
     if runs.empty:
-        raise ValueError("no runs with a known outcome and human_minutes > 0 to fit")
+        raise ValueError(
+            "no runs with a known outcome and human_minutes > 0 to fit"
+            + (f"; {bad_note}" if bad_note else "")
+        )
     agents = sorted(runs["agent"].unique())
     tasks = pd.Index(sorted(runs["task_id"].unique()))
     task_family_name = runs.groupby("task_id")["task_family"].first().reindex(tasks)
@@ -267,19 +300,15 @@ def fit_horizons(
     p50 = _p_from_fit(point.intercept, point.slope, point.status, 0.5)
     p80 = _p_from_fit(point.intercept, point.slope, point.status, 0.8)
     per_agent = runs.assign(wy=w * y).groupby("agent")
-    rows, warnings = [], []
+    rows, warnings = [], [bad_note] if bad_note else []
     for a, agent in enumerate(agents):
         status = STATUS_NAMES[int(point.status[a])]
-        note = ""
-        if status == "no_success":
-            note = "no success at all: horizon below the measurable range"
-        elif status == "all_success":
-            note = "every run succeeded: horizon above the measurable range"
-        elif point.slope[a] >= 0:
-            status, note = "increasing", "fitted success rate does not fall with task length"
+        if status == HorizonStatus.OK and point.slope[a] >= 0:
+            status = HorizonStatus.INCREASING
+        note = status.explanation
         group = per_agent.get_group(agent)
         lo_min, hi_min = group["human_minutes"].min(), group["human_minutes"].max()
-        extrapolated = bool(status in ("ok", "increasing") and not lo_min <= p50[a] <= hi_min)
+        extrapolated = bool(status.has_horizon and not lo_min <= p50[a] <= hi_min)
         notes = [note] if note else []
         if extrapolated:
             notes.append(
@@ -287,7 +316,7 @@ def fit_horizons(
                 "(extrapolated)"
             )
         n_single = int(((b_status[:, a] == NO_SUCCESS) | (b_status[:, a] == ALL_SUCCESS)).sum())
-        if n_single and status in ("ok", "increasing"):
+        if n_single and status.has_horizon:
             notes.append(
                 f"{n_single} of {n_bootstrap} bootstrap samples had a single outcome "
                 "(counted in the CI as a horizon of 0 or inf)"
@@ -295,7 +324,7 @@ def fit_horizons(
         note = "; ".join(notes)
         if note:
             warnings.append(f"{agent}: {note}")
-        has_ci = status in ("ok", "increasing") and n_bootstrap > 0
+        has_ci = status.has_horizon and n_bootstrap > 0
         rows.append(
             {
                 "agent": agent,
@@ -305,13 +334,13 @@ def fit_horizons(
                 "success_rate": group["wy"].sum() / group["weight"].sum(),
                 "intercept": point.intercept[a],
                 "slope": point.slope[a],
-                "p50": p50[a] if status in ("ok", "increasing") else np.nan,
+                "p50": p50[a] if status.has_horizon else np.nan,
                 "p50_low": quantile_with_inf(b_p50[:, a], lo_q) if has_ci else np.nan,
                 "p50_high": quantile_with_inf(b_p50[:, a], hi_q) if has_ci else np.nan,
-                "p80": p80[a] if status in ("ok", "increasing") else np.nan,
+                "p80": p80[a] if status.has_horizon else np.nan,
                 "p80_low": quantile_with_inf(b_p80[:, a], lo_q) if has_ci else np.nan,
                 "p80_high": quantile_with_inf(b_p80[:, a], hi_q) if has_ci else np.nan,
-                "status": status,
+                "status": str(status),
                 "extrapolated": extrapolated,
                 "min_minutes": lo_min,
                 "max_minutes": hi_min,
@@ -338,7 +367,7 @@ def fit_horizons(
             "p50": b_p50.ravel(),
             "p80": b_p80.ravel(),
             "status": pd.Categorical.from_codes(
-                b_status.ravel().astype(int), categories=list(STATUS_NAMES.values())
+                b_status.ravel().astype(int), categories=[str(v) for v in STATUS_NAMES.values()]
             ),
         }
     )
@@ -391,9 +420,9 @@ def horizon_curves(
             b = s["slope"].to_numpy()[:, None]
             with np.errstate(over="ignore", invalid="ignore"):
                 curves = 1 / (1 + np.exp(-(a + b * x[None, :])))
-            curves[status == "no_success"] = 0.0
-            curves[status == "all_success"] = 1.0
-            curves[status == "no_data"] = np.nan
+            curves[status == HorizonStatus.NO_SUCCESS] = 0.0
+            curves[status == HorizonStatus.ALL_SUCCESS] = 1.0
+            curves[status == HorizonStatus.NO_DATA] = np.nan
             low = np.nanquantile(curves, lo_q, axis=0)
             high = np.nanquantile(curves, hi_q, axis=0)
         frames.append(

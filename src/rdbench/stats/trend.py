@@ -11,6 +11,7 @@ import numpy as np
 import pandas as pd
 
 from rdbench.stats.horizon import quantile_with_inf
+from rdbench.stats.status import HorizonStatus
 
 __all__ = [
     "TrendResult",
@@ -182,10 +183,10 @@ def fit_trend(
     table["year"] = decimal_year(table["release_date"])
     reasons = []
     for row in table.itertuples():
-        status = getattr(row, "status", "ok")
+        status = getattr(row, "status", HorizonStatus.OK)
         if not isinstance(row.release_date, pd.Timestamp) or pd.isna(row.release_date):
             reasons.append("no release date")
-        elif status != "ok":
+        elif status != HorizonStatus.OK:
             reasons.append(f"status {status}: no finite horizon")
         elif not (np.isfinite(row.p50) and row.p50 > 0):
             reasons.append("no finite p50")

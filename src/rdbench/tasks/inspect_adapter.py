@@ -39,12 +39,20 @@ from inspect_ai.util._sandbox.environment import SandboxEnvironmentType
 # the same clock stamps ScoreEvent.working_start.
 from inspect_ai._util.working import sample_working_time
 
+from rdbench.logschema import (
+    SCORER_NAME,
+    TRAJECTORY_STORE_KEY,
+    EvalMetadata,
+    FinalScoreMetadata,
+    IntermediateScoreMetadata,
+    SampleMetadata,
+    TrajectoryPoint,
+)
 from rdbench.tasks.contract import TaskFamily, TaskVariant
 from rdbench.tasks.loader import family_dirs, load_family
 from rdbench.tasks.workspace import ScoreResult, extract_tar, score_workspace, solution_files
 
-SCORER_NAME = "rdbench_scorer"
-TRAJECTORY_KEY = "rdbench:trajectory"
+TRAJECTORY_KEY = TRAJECTORY_STORE_KEY
 SUBMITTED_KEY = "rdbench:submitted"
 ARCHIVE_IN_SANDBOX = "/tmp/.rdbench-workspace.tar"
 
@@ -199,19 +207,23 @@ def rdbench_scorer(family: str) -> Scorer:
         answer = "valid" if result.valid else result.message
         if _intermediate.get():
             trajectory = list(store().get(TRAJECTORY_KEY, []))
-            point: dict[str, Any] = {
-                "working_s": round(float((_working_clock.get() or sample_working_time)()), 3),
-                "raw": result.raw,
-                "score": result.normalized,
-                "valid": result.valid,
-            }
-            trajectory.append({**point, **_measurement_fields(result)})
+            trajectory.append(
+                TrajectoryPoint(
+                    working_s=round(float((_working_clock.get() or sample_working_time)()), 3),
+                    raw=result.raw,
+                    score=result.normalized,
+                    valid=result.valid,
+                    **_measurement_fields(result),
+                ).to_metadata()
+            )
             store().set(TRAJECTORY_KEY, trajectory)
             return Score(
                 value=value,
                 answer=answer,
                 explanation=result.message,
-                metadata={"raw": result.raw, "valid": result.valid, **_measurement_fields(result)},
+                metadata=IntermediateScoreMetadata(
+                    raw=result.raw, valid=result.valid, **_measurement_fields(result)
+                ).to_metadata(),
             )
         final = _final_score(fam, result, list(store().get(TRAJECTORY_KEY, [])))
         # the records decide success with the task's own threshold (docs/log-format.md)
@@ -268,7 +280,7 @@ def _final_score(family: TaskFamily, final: ScoreResult, trajectory: list[dict[s
             f"final submission: {final.message}; attempt score by policy '{policy}': "
             + (f"{value:.3f}" if math.isfinite(value) else "none (no valid score)")
         ),
-        metadata=metadata,
+        metadata=FinalScoreMetadata(**metadata).to_metadata(),
     )
 
 
@@ -352,17 +364,17 @@ def family_samples(
                 target="",
                 files=files,
                 sandbox=resolve_sandbox(family, sandbox_spec),
-                metadata={
-                    "family": family.name,
-                    "task_id": variant.task_id,
-                    "human_minutes": variant.human_minutes,
-                    "time_limit_s": time_limit or variant.time_limit_s,
-                    "final_score_policy": family.final_score_policy,
-                    "score_visible": family.score_visible,
-                    "normalization": variant.normalization.as_dict(),
-                    "human_minutes_source": variant.human_minutes_source,
-                    "success_threshold": variant.success_threshold,
-                },
+                metadata=SampleMetadata(
+                    family=family.name,
+                    task_id=variant.task_id,
+                    human_minutes=variant.human_minutes,
+                    time_limit_s=time_limit or variant.time_limit_s,
+                    final_score_policy=family.final_score_policy,
+                    score_visible=family.score_visible,
+                    normalization=variant.normalization.as_dict(),
+                    human_minutes_source=variant.human_minutes_source,
+                    success_threshold=variant.success_threshold,
+                ).to_metadata(),
             )
         )
     return samples
@@ -385,18 +397,22 @@ def family_task(
     Args:
         family: The loaded family.
         variants: Which variants (default all).
-        solver: The agent (default: rdbench's react scaffold).
+        solver: The agent (e.g. ``rdbench.agents.rdbench_agent()``; required).
         sandbox_spec: `bwrap` (default, sized to the family), `local`, `docker`, or a spec.
         time_limit: Working-time budget of one attempt in seconds (default: the family's).
         token_limit: Token budget of one attempt.
         message_limit: Message budget of one attempt.
         epochs: Independent attempts per task.
-        metadata: Stored in the log's eval metadata (agent label, scaffold, ...).
+        metadata: Stored in the log's eval metadata (agent label, scaffold, ...): an
+            ``EvalMetadata(...).to_metadata()`` (``rdbench.logschema``).
+
+    Raises:
+        ValueError: no solver.
     """
     if solver is None:
-        from rdbench.agents import rdbench_agent
-
-        solver = rdbench_agent(score_visible=family.score_visible)
+        # The scaffolds build on this module (rdbench.agents imports it), so it cannot pick
+        # one itself: callers pass the agent (rdbench._registry passes rdbench's react).
+        raise ValueError("family_task needs a solver, e.g. rdbench.agents.rdbench_agent()")
     chosen = variants or family.variants()
     limit = time_limit or max(v.time_limit_s for v in chosen)
     return Task(
@@ -410,6 +426,6 @@ def family_task(
         token_limit=token_limit,
         message_limit=message_limit,
         epochs=epochs,
-        metadata={"rdbench_attempt_length_s": limit, **(metadata or {})},
+        metadata={**EvalMetadata(attempt_length_s=limit).to_metadata(), **(metadata or {})},
         version=1,
     )

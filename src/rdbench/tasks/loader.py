@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib.util
 import inspect
+import logging
 import math
 import os
 import sys
@@ -26,8 +27,60 @@ def family_search_path() -> list[Path]:
     return [*BUILTIN_FAMILIES_DIRS, *extra]
 
 
+_said: set[str] = set()
+
+
+def _say_once(message: str) -> None:
+    if message not in _said:
+        _said.add(message)
+        logging.getLogger("rdbench").warning("warning: %s", message)
+
+
+def tasks_path_problems() -> list[str]:
+    """Return what is wrong with the folders on ``RDBENCH_TASKS_PATH`` (one line each): an
+    entry that is missing or a file, a folder in it without ``family.py``, a family that a
+    built-in (or an earlier entry) shadows.
+
+    Returns:
+        The problems, in search-path order (empty when all is well).
+    """
+    problems: list[str] = []
+    seen: dict[str, Path] = {}
+    builtin = set(BUILTIN_FAMILIES_DIRS)
+    for base in family_search_path():
+        from_env = base not in builtin
+        if not base.is_dir():
+            if from_env:
+                what = "is a file, not a folder" if base.exists() else "does not exist"
+                problems.append(f"RDBENCH_TASKS_PATH entry {base} {what}: ignored")
+            continue
+        for child in sorted(base.iterdir()):
+            if not child.is_dir() or child.name.startswith((".", "_")):
+                continue
+            if not (child / "family.py").is_file():
+                if from_env:
+                    problems.append(f"{child} (on RDBENCH_TASKS_PATH) has no family.py: ignored")
+                continue
+            if child.name in seen:
+                if from_env:
+                    problems.append(
+                        f"family {child.name} in {base} (RDBENCH_TASKS_PATH) is shadowed by "
+                        f"{seen[child.name]}: ignored"
+                    )
+                continue
+            seen[child.name] = child
+    return problems
+
+
 def family_dirs() -> dict[str, Path]:
-    """Return every family folder found on the search path, by family name."""
+    """Return every family folder found on the search path, by family name.
+
+    What is wrong with ``RDBENCH_TASKS_PATH`` (:func:`tasks_path_problems`) is logged
+    once per process, one warning line each.
+    """
+    if os.environ.get("RDBENCH_TASKS_PATH"):
+        for problem in tasks_path_problems():
+            _say_once(problem)
     found: dict[str, Path] = {}
     for base in family_search_path():
         if not base.is_dir():
