@@ -229,3 +229,9 @@ def test_success_uses_the_tasks_threshold_and_human_times_close_the_loop(
     assert np.allclose(
         sorted(r["human_minutes"] for r in data["human_minutes"]), sorted(want.values)
     )
+    # report: the same baselined times, and the page says how many tasks rest on estimates
+    page = tmp_path / "r.html"
+    code, out, err = run(capsys, "report", str(log), "--bootstrap", "10", "--human-times",
+                         str(human), "-o", str(page))
+    assert code == 0, err
+    assert "2 of 2 tasks use baselined human times" in page.read_text()

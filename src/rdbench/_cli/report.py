@@ -56,6 +56,10 @@ def is_rdbench_report(path: Path) -> bool:
 @click.option("--title", default="rdbench report", show_default=True, help="Page title.")
 @click.option("--force", is_flag=True,
               help="Replace an existing file at -o even if it is not an rdbench report.")
+@click.option("--human-times", "human_times", multiple=True, metavar="LOGS",
+              help="Human-baseline logs: tasks with successful baselines use their baselined "
+              "time (geometric mean) instead of the estimate; the report says how many rest on "
+              "estimates. Repeatable.")
 def report(
     inputs: tuple[str, ...],
     output: str,
@@ -66,6 +70,7 @@ def report(
     seed: int,
     title: str,
     force: bool,
+    human_times: tuple[str, ...] = (),
 ) -> None:
     """Write the HTML report for INPUTS: directories of Inspect logs, .eval files, METR
     runs.jsonl, attempts.parquet, or `metr` for the shipped public METR data.
@@ -91,6 +96,11 @@ def report(
         click.secho(f"warning: skipped {skipped} bad input(s) (--skip-bad)", fg="yellow", err=True)
     if attempts.empty:
         raise UserError(f"no attempts found in {', '.join(inputs)}")
+    if human_times:
+        from rdbench._cli.tasks import load_baselines
+        from rdbench.stats.human_times import apply_human_times
+
+        attempts = apply_human_times(attempts, load_baselines(human_times))
     from rdbench._cli._shared import release_dates_for
 
     dates = release_dates_for(release_dates, attempts)

@@ -434,6 +434,14 @@ def build_report(
         seed=seed,
         colors=colors,
     )
+    if "human_minutes_source" in attempts:
+        from rdbench.stats.human_times import estimate_count
+
+        estimated, n_tasks = estimate_count(attempts.fillna({"human_minutes_source": "estimate"}))
+        horizon.notes.append(
+            f"Task lengths: {n_tasks - estimated} of {n_tasks} tasks use baselined human times "
+            f"(geometric mean of successful baselines), {estimated} rest on estimates."
+        )
     step("tables")
     tables = tables_section(attempts)
     is_human = attempts["is_human"].astype(bool)
