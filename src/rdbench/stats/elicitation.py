@@ -172,6 +172,22 @@ def _common_tasks(base: pd.DataFrame, elicited: pd.DataFrame) -> list[str]:
     return sorted(set(base["task_id"].astype(str)) & set(elicited["task_id"].astype(str)))
 
 
+def _paired_arms(
+    attempts: pd.DataFrame, base: str, elicited: str, by: ConfigurationKey
+) -> tuple[pd.DataFrame, pd.DataFrame, list[str]]:
+    """The two arms' attempts and the tasks both ran.
+
+    Raises:
+        ValueError: an unknown configuration, or the two share no task.
+    """
+    df = _with_arms(attempts, by)
+    a, b = _arm_rows(df, base), _arm_rows(df, elicited)
+    tasks = _common_tasks(a, b)
+    if not tasks:
+        raise ValueError(f"configurations {base!r} and {elicited!r} have no task in common")
+    return a, b, tasks
+
+
 def paired_score_gap(
     attempts: pd.DataFrame,
     base: str,
@@ -205,11 +221,7 @@ def paired_score_gap(
     Raises:
         ValueError: an unknown configuration, or the two share no task.
     """
-    df = _with_arms(attempts, by)
-    a, b = _arm_rows(df, base), _arm_rows(df, elicited)
-    tasks = _common_tasks(a, b)
-    if not tasks:
-        raise ValueError(f"configurations {base!r} and {elicited!r} have no task in common")
+    a, b, tasks = _paired_arms(attempts, base, elicited, by)
 
     def per_task(rows: pd.DataFrame) -> np.ndarray:
         scores = rows["score"].astype(float).fillna(nan_score)
@@ -370,11 +382,7 @@ def horizon_ratio(
     Raises:
         ValueError: an unknown configuration, or the two share no task.
     """
-    df = _with_arms(attempts, by)
-    a, b = _arm_rows(df, base), _arm_rows(df, elicited)
-    tasks = _common_tasks(a, b)
-    if not tasks:
-        raise ValueError(f"configurations {base!r} and {elicited!r} have no task in common")
+    a, b, tasks = _paired_arms(attempts, base, elicited, by)
     both = pd.concat([a, b])
     both = both[both["task_id"].astype(str).isin(tasks)]
     both = both.assign(agent=both["configuration"])
