@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import shutil
+import sys
 import tempfile
 from pathlib import Path
 
@@ -25,9 +26,9 @@ def reference_workspace(family, tmp_path) -> Path:
 
 
 @pytest.fixture
-def few_rounds(monkeypatch):
+def few_rounds(family, monkeypatch):
     """Three rounds per scoring: enough for tests that need a valid score, not precision."""
-    import rdbench.tasks.optimize_kernel.family as module
+    module = sys.modules[type(family).__module__]  # the loader's module, not a second import
 
     monkeypatch.setattr(module, "MIN_ROUNDS", 3)
     monkeypatch.setattr(module, "MAX_ROUNDS", 3)
@@ -132,8 +133,7 @@ def test_the_solution_sees_a_read_only_workspace(family, reference_workspace):
 def test_unreliable_yardstick_is_reported_not_scored(
     family, reference_workspace, monkeypatch, few_rounds
 ):
-    import rdbench.tasks.optimize_kernel.family as module
-
+    module = sys.modules[type(family).__module__]
     monkeypatch.setattr(module, "MAX_YARDSTICK_SPREAD", -1.0)  # any spread is too much
     result = score_workspace(family, family.variants()[0], reference_workspace)
     assert not result.valid and result.normalized is None

@@ -82,6 +82,9 @@ class _Plan:
         args: list[str] = []
         for i, (kind, host, inside) in enumerate(self.plan["binds"]):
             source = Path(host)
+            if kind.startswith("live-"):
+                args += self._live_bind(kind, source, inside)
+                continue
             if kind == "rw" and (source.is_symlink() or not source.is_dir()):
                 raise OSError(f"what the scorer binds at {inside} is not a directory")
             staged = self.stage / f"{kind}{i}"
@@ -95,6 +98,16 @@ class _Plan:
                 self.rw.append((staged, source))
             args += ["--bind" if kind == "rw" else "--ro-bind", str(staged), inside]
         return args
+
+    def _live_bind(self, kind: str, source: Path, inside: str) -> list[str]:
+        """Return the arguments that bind directory `source` as it is (see JailSpec)."""
+        # no symlink anywhere on the path: bwrap would follow it to wherever it points
+        if os.path.realpath(source) != str(source) or not source.is_dir():
+            raise OSError(f"what the scorer binds at {inside} is not a plain directory")
+        if kind == "live-rw":
+            os.chown(source, self.plan["host_uid"], self.plan["host_uid"])
+            return ["--bind", str(source), inside]
+        return ["--ro-bind", str(source), inside]
 
     def finish(self) -> None:
         """Put the read-write directories' contents back in place."""

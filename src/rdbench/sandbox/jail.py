@@ -94,6 +94,16 @@ class JailSpec:
         disk_mb: Size cap of each of the jail's tmpfs, /tmp and /home.
         output_limit: Most bytes of stdout, and of stderr, the caller receives; the rest
             is read and discarded.
+        live_ro_binds: Host directories bound read-only as they are, not staged, host
+            path -> path inside: files the caller adds while the jail runs appear inside.
+        live_rw_binds: Host directories bound read-write as they are: the caller sees the
+            jail's writes while it runs (and the jail may leave links there, so read with
+            `read_jail_output`, which follows none).
+
+    Live binds are for scorers that hold a protocol with a long-lived jail
+    (optimize_kernel publishes each input after its clock starts and reads each output
+    before the jail ends). Their host path shows in the jail's /proc/self/mountinfo, so
+    bind only fresh temporary directories that hold nothing but the protocol's files.
     """
 
     workspace: Path | None = None
@@ -107,6 +117,8 @@ class JailSpec:
     cpus: float | None = None
     disk_mb: int = 1024
     output_limit: int = DEFAULT_OUTPUT_LIMIT
+    live_ro_binds: Mapping[str, str] = field(default_factory=dict)
+    live_rw_binds: Mapping[str, str] = field(default_factory=dict)
 
 
 def _as_root() -> bool:
@@ -156,6 +168,8 @@ def jail_argv(spec: JailSpec, argv: Sequence[str]) -> list[str]:
         binds.append((kind, os.path.abspath(spec.workspace), SANDBOX_HOME))
     binds += [("ro", os.path.abspath(h), str(i)) for h, i in spec.ro_binds.items()]
     binds += [("rw", os.path.abspath(h), str(i)) for h, i in spec.rw_binds.items()]
+    binds += [("live-ro", os.path.abspath(h), str(i)) for h, i in spec.live_ro_binds.items()]
+    binds += [("live-rw", os.path.abspath(h), str(i)) for h, i in spec.live_rw_binds.items()]
     for _, _, inside in binds:
         args += parent_dir_args(inside, made)
     tail = [] if spec.workspace is not None else ["--perms", "0777", "--dir", SANDBOX_HOME]

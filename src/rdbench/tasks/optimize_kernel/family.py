@@ -135,7 +135,7 @@ class OptimizeKernel(TaskFamily):
         shm = Path("/dev/shm")
         base = str(shm) if shm.is_dir() and os.access(shm, os.W_OK) else None
         with tempfile.TemporaryDirectory(prefix="rdbench-kernel-", dir=base) as tmp:
-            session = _Session(self, Path(tmp), workspace, params)
+            session = _Session(self, Path(os.path.realpath(tmp)), workspace, params)
             try:
                 return session.run()
             finally:
@@ -265,11 +265,10 @@ class _Session:
         resources = self.family.resources
         spec = JailSpec(
             workspace=workspace,
-            ro_binds={
-                str(self.tmp / "in"): "/rdbench/in",
-                str(self.family.root / "runner.py"): "/rdbench/runner.py",
-            },
-            rw_binds={str(out_dir): "/rdbench/out"},
+            ro_binds={str(self.family.root / "runner.py"): "/rdbench/runner.py"},
+            # live: inputs appear after the clock starts, outputs are read before the end
+            live_ro_binds={str(self.tmp / "in"): "/rdbench/in"},
+            live_rw_binds={str(out_dir): "/rdbench/out"},
             memory_mb=resources.memory_mb * 2,
             max_processes=resources.max_processes,
         )
