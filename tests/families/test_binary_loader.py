@@ -100,5 +100,8 @@ def test_stderr_and_symlinked_output_do_not_reach_the_scorer(family, variants, t
     ws = materialize(family, tmp_path / "link", "starting")
     (ws / "loader.py").write_text(f"import os, sys\nos.symlink({str(host)!r}, sys.argv[2])\n")
     result = score_workspace(family, variants["header"], ws)
-    assert not result.valid and "symlink" in result.message and CANARY not in result.message
+    # the jail drops links from what it hands back (a link that got through would be
+    # refused as a symlink): either way the host file is never read
+    assert not result.valid and CANARY not in result.message
+    assert "symlink" in result.message or "was not written" in result.message, result.message
     assert os.path.exists(host)

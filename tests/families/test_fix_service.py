@@ -65,7 +65,8 @@ def test_symlinked_report_and_stderr_do_not_reach_the_scorer(family, variants, t
     ws = materialize(family, tmp_path / "link", "reference")
     (ws / "envs" / "config" / "run.sh").write_text(f'ln -s {host} "$OUTPUT_DIR/report.json"\n')
     result = score_workspace(family, variants["config"], ws)
-    assert not result.valid and "symlink" in result.message and CANARY not in result.message
+    # the jail drops the link from what it hands back: no report, so no case passes
+    assert not result.normalized and CANARY not in result.message, result
     ws = materialize(family, tmp_path / "noise", "reference")
     (ws / "envs" / "config" / "run.sh").write_text(f"echo {CANARY} >&2\nexit 3\n")
     result = score_workspace(family, variants["config"], ws)

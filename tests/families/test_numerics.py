@@ -88,4 +88,7 @@ def test_stderr_and_planted_links_do_not_reach_the_scorer(family, variants, tmp_
         "atexit.register(_plant)\n"
     )
     result = score_workspace(family, variants["logsumexp"], ws)
-    assert not result.valid and "symlink" in result.message
+    # the jail drops links from what it hands back (a link that got through would be
+    # refused as a symlink)
+    assert not result.valid, result.message
+    assert "symlink" in result.message or "was not written" in result.message, result.message
