@@ -140,6 +140,10 @@ def _sample_rows(
     except LogSchemaError as ex:
         raise RecordsError(str(ex)) from None
     score = _float(final.value) if final is not None else math.nan
+    # The task's own threshold, written by the adapter; older logs: the caller's.
+    threshold = _float(score_meta.success_threshold)
+    if math.isnan(threshold):
+        threshold = success_threshold
     tokens, cost = _usage(sample, eval_meta.prices)
     error = sample.error.message if sample.error is not None else None
     if error is None and getattr(sample, "limit", None) is not None:
@@ -164,9 +168,7 @@ def _sample_rows(
         "score_raw": _float(score_meta.raw),
         "score": score,
         # An invalid final submission (NaN score) or a crash is a failure.
-        # The task's own threshold, written by the adapter; older logs: the caller's.
-        "success": bool(score >= _float(score_meta.get("success_threshold", success_threshold)))
-        if not math.isnan(score) else False,
+        "success": bool(score >= threshold) if not math.isnan(score) else False,
         "tokens": float(tokens) if tokens is not None else math.nan,
         "cost_usd": float(cost) if cost is not None else math.nan,
         "started_at": _timestamp(getattr(sample, "started_at", None)),
