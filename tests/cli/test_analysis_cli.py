@@ -265,7 +265,7 @@ def test_tasks_table_never_cuts_task_ids(width, monkeypatch):
         return real(width=width, force_terminal=True, file=buf, color_system=None)
 
     monkeypatch.setattr(tasks_cli, "Console", console)
-    tasks_cli.tasks.callback(families=(), as_json=False)
+    tasks_cli.tasks.callback(families=(), as_json=False, human_times=())
     text = buf.getvalue()
     assert "…" not in text
     for family in load_families():

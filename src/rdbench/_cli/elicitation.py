@@ -137,7 +137,7 @@ def elicitation(inputs, model, base, elicited, by, threshold, release_dates_path
         if "," in threshold:
             raise UserError(f"--threshold takes one duration, not a list: {threshold!r}")
         threshold_min = parse_duration(threshold) / 60
-    attempts, _, public = load_inputs(inputs, skip_bad)
+    attempts, _, _ = load_inputs(inputs, skip_bad)
     configs = el.configurations(attempts, by)
     if configs.empty:
         raise UserError("no agent attempts in the inputs (human baselines alone have no gap)")
@@ -153,7 +153,7 @@ def elicitation(inputs, model, base, elicited, by, threshold, release_dates_path
     trend = agents_fit = dates = None
     trend_note = ""
     if doubling_days is None:
-        dates = release_dates_for(release_dates_path, public)
+        dates = release_dates_for(release_dates_path, attempts)
         if dates is None:
             trend_note = ("no release dates: months of progress need --release-dates or "
                           "--doubling-time")

@@ -26,9 +26,15 @@ TIME_BINS: tuple[tuple[str, float, float], ...] = (
 SLOW_SCORING_S = 60.0
 
 
+#: Below this console width the table leaves out resources, scoring and the summary
+#: (`rdbench tasks --json` has them all), so that no task id is ever cut.
+NARROW_WIDTH = 120
+
+
 def _duration(seconds: float) -> str:
-    hours = seconds / 3600
-    return f"{hours:g}h" if hours >= 1 else f"{seconds / 60:g}m"
+    from rdbench.durations import format_duration
+
+    return format_duration(seconds)
 
 
 def time_bin(minutes: float) -> str:
@@ -151,6 +157,10 @@ def tasks(families: tuple[str, ...], as_json: bool, human_times: tuple[str, ...]
         # a list of task rows, as before; each row names its time bin
         click.echo(json.dumps(rows, indent=2))
         return
+    console = Console()
+    if not console.is_terminal:  # a pipe: as wide as the table wants, up to 160 columns
+        console = Console(width=160)
+    narrow = console.width < NARROW_WIDTH
     # The task id is what a user types next: never cut it. The other columns wrap.
     width = max([len(row["task_id"]) for row in rows] + [4])
     table = Table(title="rdbench tasks", title_justify="left")
@@ -161,8 +171,9 @@ def tasks(families: tuple[str, ...], as_json: bool, human_times: tuple[str, ...]
         table.add_column("baselined", no_wrap=True)
     for column in ("success at", "budget"):
         table.add_column(column, no_wrap=True)
-    for column in ("resources", "score", "what it is"):
-        table.add_column(column, overflow="fold")
+    if not narrow:
+        for column in ("resources", "score", "what it is"):
+            table.add_column(column, overflow="fold")
     for row in rows:
         cells = [row["task_id"], _duration(row["human_minutes"] * 60), row["human_minutes_source"]]
         if human_times:
@@ -175,18 +186,14 @@ def tasks(families: tuple[str, ...], as_json: bool, human_times: tuple[str, ...]
         policy = row["final_score_policy"] + ("" if row["score_visible"] else ", hidden")
         if row["scoring_over_60s"]:
             policy += ", scoring > 60 s"
-        cells += [
-            f"{row['success_threshold']:g}",
-            _duration(row["time_limit_s"]),
-            row["resources"],
-            policy,
-            row["summary"],
-        ]
+        cells += [f"{row['success_threshold']:g}", _duration(row["time_limit_s"])]
+        if not narrow:
+            cells += [row["resources"], policy, row["summary"]]
         table.add_row(*cells)
-    console = Console()
-    if not console.is_terminal:  # a pipe: as wide as the table wants, up to 160 columns
-        console = Console(width=160)
     console.print(table)
+    if narrow:
+        console.print(f"(resources, scoring and summaries: a window of {NARROW_WIDTH}+ "
+                      "columns, or --json)")
     summary = Table(title="tasks per band of human time", title_justify="left")
     for column in ("human time", "tasks", "families"):
         summary.add_column(column)

@@ -408,6 +408,13 @@ def build_report(
     )
 
     step = progress or (lambda _msg: None)
+    length_sources = None  # counted before coercing: the column is not in the schema
+    if "human_minutes_source" in attempts:
+        from rdbench.stats.human_times import estimate_count
+
+        length_sources = estimate_count(
+            attempts.fillna({"human_minutes_source": "estimate"})
+        )
     attempts = coerce_attempts(attempts)
     trajectories = (
         coerce_trajectories(trajectories) if trajectories is not None else empty_trajectories()
@@ -434,10 +441,8 @@ def build_report(
         seed=seed,
         colors=colors,
     )
-    if "human_minutes_source" in attempts:
-        from rdbench.stats.human_times import estimate_count
-
-        estimated, n_tasks = estimate_count(attempts.fillna({"human_minutes_source": "estimate"}))
+    if length_sources is not None:
+        estimated, n_tasks = length_sources
         horizon.notes.append(
             f"Task lengths: {n_tasks - estimated} of {n_tasks} tasks use baselined human times "
             f"(geometric mean of successful baselines), {estimated} rest on estimates."
