@@ -207,7 +207,12 @@ def test_training_cannot_read_hidden_data_or_write_the_workspace(family, tmp_pat
 @pytest.mark.slow
 def test_reference_scores_near_one(family, tmp_path):
     workspace = materialize(family, tmp_path / "ws", "reference")
-    result = score_workspace(family, family.variants()[0], workspace)
+    for _ in range(2):  # a busy machine may refuse to time it (tested on its own)
+        result = score_workspace(family, family.variants()[0], workspace)
+        if result.timing_unreliable is None:
+            break
+    else:
+        pytest.skip(f"this machine is too busy to time the scorer: {result.timing_unreliable}")
     assert result.valid, result.message
     assert result.normalized == pytest.approx(1.0, abs=0.25)  # loose: shared CI machines
 
