@@ -153,6 +153,41 @@ def test_a_symlinked_bind_source_is_refused_not_followed(tmp_path: Path) -> None
     assert str(tmp_path).encode() not in proc.stderr  # ... without a host path
 
 
+def test_live_binds_show_files_added_while_the_jail_runs(tmp_path: Path) -> None:
+    """A protocol jail (optimize_kernel) sees inputs published after it started, and its
+    outputs are on the host before it ends."""
+    from rdbench.sandbox import jail_argv
+
+    inputs, outputs = tmp_path / "in", tmp_path / "out"
+    inputs.mkdir()
+    outputs.mkdir(mode=0o777)
+    os.chmod(outputs, 0o777)
+    spec = JailSpec(live_ro_binds={str(inputs): "/rdbench/in"},
+                    live_rw_binds={str(outputs): "/rdbench/out"})
+    script = "read go; cat /rdbench/in/x > /rdbench/out/y; echo done; read quit"
+    proc = subprocess.Popen(jail_argv(spec, ["sh", "-c", script]), stdin=subprocess.PIPE,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    try:
+        (inputs / "x").write_text("published late")
+        proc.stdin.write(b"go\n")
+        proc.stdin.flush()
+        assert proc.stdout.readline() == b"done\n", proc.stderr.read1(4096)
+        assert (outputs / "y").read_text() == "published late"  # the jail still runs
+        assert proc.poll() is None
+    finally:
+        proc.kill()
+        proc.wait()
+
+
+def test_a_symlinked_live_bind_is_refused(tmp_path: Path) -> None:
+    (tmp_path / "real").mkdir()
+    os.symlink(tmp_path / "real", tmp_path / "link")
+    spec = JailSpec(live_rw_binds={str(tmp_path / "link"): "/rdbench/out"})
+    proc = run_jailed(spec, ["true"], timeout=60)
+    assert proc.returncode == 125
+    assert b"/rdbench/out" in proc.stderr and str(tmp_path).encode() not in proc.stderr
+
+
 def test_read_jail_output_refuses_links_fifos_and_oversize(tmp_path: Path) -> None:
     from rdbench.sandbox import read_jail_output
 
