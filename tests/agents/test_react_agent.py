@@ -36,8 +36,12 @@ def test_bash_score_twice_submit_on_optimize_kernel(tmp_path, fast_solution_step
     assert len(intermediate) == 2
     first, second = intermediate
     assert first.working_start < second.working_start
-    for event in intermediate:
-        assert event.score.metadata["valid"] is True
+    timed = [e for e in intermediate if not e.score.metadata.get("timing_unreliable")]
+    if not timed:  # a busy machine may refuse to time every scoring (tested on its own)
+        pytest.skip("this machine is too busy to time the scorer: "
+                    f"{intermediate[0].score.metadata['timing_unreliable']}")
+    for event in timed:
+        assert event.score.metadata["valid"] is True, event.score.metadata
         # The reference normalizes to about 1 on an idle machine; under load it is slower,
         # but always clearly better than the starting solution.
         assert 0.0 < event.score.value < 2.0
@@ -46,10 +50,13 @@ def test_bash_score_twice_submit_on_optimize_kernel(tmp_path, fast_solution_step
     trajectory = final.metadata["trajectory"]
     assert [p["working_s"] for p in trajectory] == sorted(p["working_s"] for p in trajectory)
     assert final.metadata["final_score_policy"] == "best"
-    best = max(p["score"] for p in trajectory)
-    assert final.value >= best - 1e-9
-    assert final.metadata["normalized"] == pytest.approx(final.value)
-    assert math.isfinite(final.value)
+    timed_scores = [p["score"] for p in trajectory if p["score"] is not None]  # None: refused
+    assert timed_scores
+    assert final.value >= max(timed_scores) - 1e-9
+    if math.isfinite(final.value):  # NaN only when the final scoring was refused as well
+        assert final.metadata["normalized"] == pytest.approx(final.value)
+    else:
+        assert final.metadata.get("submission_timing_unreliable"), final.metadata
 
     # The prompt told the agent its real budget (the working limit).
     system = sample.messages[0]

@@ -46,6 +46,7 @@ def test_metr_data_alone_draws_budget_horizon_and_trend_and_says_why_no_trajecto
         "longest 50% horizon",
         "horizon doubling time",
         "p50 reaches 8 h",
+        "buffered threshold",
     ]
     assert any("davinci-002" in w for w in report.warnings)
     assert "Runs without transcripts" in s["families"].tables[-1]
@@ -156,8 +157,9 @@ def test_cli_writes_the_page_from_a_runs_file(metr_subset, tmp_path):
     assert result.output.strip() == str(out)
     text = out.read_text()
     assert "p50 reaches 40 h" in text  # the threshold is a bare number of minutes
-    # budget (METR's RE-Bench runs against its human baselines, as `compare`), horizon, trend
-    assert text.count('<figure class="figure"') == 3
+    # budget (METR's RE-Bench runs against its human baselines, as `compare`), horizon,
+    # trend, elicitation (the two Claude 3.5 Sonnet versions)
+    assert text.count('<figure class="figure"') == 4
 
 
 def test_cli_bad_input_is_one_line_exit_2(tmp_path):
@@ -228,3 +230,27 @@ def test_budgets_beyond_the_attempts_available_are_reported(rdbench_tables):
     report = build_report(one_each, trajectories, n_bootstrap=N_BOOT)
     notes = " ".join(_sections(report)["budget"].notes)
     assert "fewer than k attempts" in notes and "not drawn" in notes
+
+
+def test_elicitation_section_shows_the_gap_the_buffer_and_the_buffered_threshold(metr_subset):
+    # METR's two Claude 3.5 Sonnet versions share one model id: two configurations of it
+    attempts, trajectories, _ = load_attempts([metr_subset])
+    dates = read_release_dates(public_release_dates_path())
+    report = build_report(attempts, trajectories, release_dates=dates, n_bootstrap=N_BOOT)
+    section = _sections(report)["elicitation"]
+    assert section.svg and "Claude 3.5 Sonnet (New)" in section.tables[0]
+    buffer_note = next(n for n in section.notes if n.startswith("Safety buffer"))
+    factor = float(re.search(r"upper bound ×([0-9.]+)", buffer_note).group(1))
+    assert factor >= 1
+    card = {label: (value, detail) for label, value, detail in report.summary}
+    _, detail = card["buffered threshold"]
+    assert f"÷ buffer ×{factor:.2f}" in detail and "8 h" in detail
+    assert "Against 8 h with the buffer" in " ".join(section.notes)
+
+
+def test_elicitation_section_says_how_to_measure_a_gap(rdbench_tables):
+    attempts, trajectories = rdbench_tables  # one configuration per model
+    report = build_report(attempts, trajectories, n_bootstrap=N_BOOT)
+    section = _sections(report)["elicitation"]
+    assert section.svg is None and "rdbench run --scaffold" in section.empty
+    assert "buffered threshold" not in [card[0] for card in report.summary]

@@ -114,6 +114,7 @@ def report(
         "best-of-k against budget",
         "trajectories",
         "time horizons and trend",
+        "elicitation gap",
         "tables",
         "writing the page",
     ]

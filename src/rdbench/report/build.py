@@ -192,11 +192,19 @@ def trajectory_section(attempts, trajectories, *, n_bootstrap, seed, colors) -> 
     return section
 
 
+@dataclass
+class HorizonFits:
+    """The fits behind sections 3 and 4, shared with the elicitation section."""
+
+    horizons: object | None = None  # rdbench.stats.HorizonResult
+    trend: object | None = None  # rdbench.stats.TrendResult
+
+
 def horizon_sections(attempts, *, release_dates, threshold_minutes, n_bootstrap, seed, colors):
     """Figures 3 and 4: the time horizon per agent, and its trend over release dates.
 
     Returns:
-        ``(horizon section, trend section, summary cards, warnings)``.
+        ``(horizon section, trend section, summary cards, warnings, HorizonFits)``.
     """
     from rdbench.stats import (
         empirical_success_rates,
@@ -224,19 +232,21 @@ def horizon_sections(attempts, *, release_dates, threshold_minutes, n_bootstrap,
     )
     cards: list[tuple[str, str, str]] = []
     warnings: list[str] = []
+    fits = HorizonFits()
     runs = attempts[~attempts["is_human"].astype(bool)]
     runs = runs[runs["success"].notna() & (runs["human_minutes"].astype(float) > 0)]
     if runs.empty:
         horizon.empty = "No data: no agent attempt with a known success and a human time estimate."
         trend.empty = "No data: the trend needs time horizons."
-        return horizon, trend, cards, warnings
+        return horizon, trend, cards, warnings, fits
     try:
         result = fit_horizons(attempts, n_bootstrap=n_bootstrap, seed=seed)
     except ValueError as ex:
         horizon.empty = f"No horizon could be fitted: {ex}."
         trend.empty = "No data: the trend needs time horizons."
-        return horizon, trend, cards, warnings
+        return horizon, trend, cards, warnings, fits
     warnings.extend(result.warnings)
+    fits.horizons = result
     curves = horizon_curves(result)
     observed = empirical_success_rates(attempts)
     horizon.svg = _svg(
@@ -265,10 +275,10 @@ def horizon_sections(attempts, *, release_dates, threshold_minutes, n_bootstrap,
             "No release dates given: pass --release-dates FILE (YAML alias → date) to fit "
             "the trend."
         )
-        return horizon, trend, cards, warnings
+        return horizon, trend, cards, warnings, fits
     if n_bootstrap < 1:
         trend.empty = "No trend: its interval needs bootstrap samples (n_bootstrap ≥ 1)."
-        return horizon, trend, cards, warnings
+        return horizon, trend, cards, warnings, fits
     try:
         tr = fit_trend(
             result.table,
@@ -280,8 +290,9 @@ def horizon_sections(attempts, *, release_dates, threshold_minutes, n_bootstrap,
         )
     except ValueError as ex:
         trend.empty = f"No trend: {ex}."
-        return horizon, trend, cards, warnings
+        return horizon, trend, cards, warnings, fits
     warnings.extend(tr.warnings)
+    fits.trend = tr
     points = tr.agents.merge(result.table[["agent", "p50_low", "p50_high"]], on="agent")
     forecast = tr.forecasts.iloc[0].to_dict() if len(tr.forecasts) else None
     trend.svg = _svg(
@@ -329,7 +340,131 @@ def horizon_sections(attempts, *, release_dates, threshold_minutes, n_bootstrap,
                 detail,
             )
         )
-    return horizon, trend, cards, warnings
+    return horizon, trend, cards, warnings, fits
+
+
+def elicitation_section(
+    attempts, *, fits: HorizonFits, release_dates, threshold_minutes, n_bootstrap, seed
+):
+    """Section 5: how much better each model does under its better configurations, the
+    safety buffer that implies, and each agent's standing against the threshold.
+
+    The same statistics as `rdbench elicitation` (``rdbench.stats.elicitation``), with its
+    defaults: configurations by agent label, each model against its weakest configuration,
+    months of progress through the trend of section 4 (when there is one).
+
+    Returns:
+        ``(section, summary cards, warnings)``.
+    """
+    from rdbench.stats import elicitation as el
+    from rdbench.stats import fit_trend
+
+    section = Section(
+        "elicitation",
+        "5 · Elicitation gap and safety buffer",
+        "For each model run under more than one configuration (scaffold, prompt, tools), "
+        "each configuration against the model's weakest: the paired score gap on their "
+        "common tasks, the ratio of their 50% horizons and, through the trend, that ratio "
+        "in months of progress. The buffer is the largest ratio's upper bound: a threshold "
+        "should be read that much lower, since better elicitation could lift an agent by "
+        "as much. Intervals: 95%, bootstrap over families and tasks.",
+    )
+    cards: list[tuple[str, str, str]] = []
+    warnings: list[str] = []
+    pairs = el.default_pairs(attempts)
+    if not pairs:
+        section.empty = (
+            "No model ran under two configurations on common tasks: run one model under two "
+            "scaffolds (rdbench run --scaffold) to measure its elicitation gap."
+        )
+        return section, cards, warnings
+    trend = fits.trend
+    slopes = trend.samples["slope"].to_numpy() if trend is not None else None
+    doubling = trend.doubling_time_days if trend is not None else None
+    try:
+        gaps = el.elicitation_gaps(attempts, pairs, trend_slopes=slopes,
+                                   doubling_time_days=doubling, n_bootstrap=n_bootstrap,
+                                   seed=seed)
+    except ValueError as ex:
+        section.empty = f"No elicitation gap could be measured: {ex}."
+        return section, cards, warnings
+    buffer = el.safety_buffer(gaps)
+    if buffer.n_pairs:
+        section.svg = _svg(figures.elicitation_figure(gaps, buffer_factor=buffer.factor_high),
+                           "fig-elicitation")
+    section.tables.append(
+        table_html(elicitation_table(gaps), css_class="data",
+                   numeric_columns=("tasks", "score gap", "95% CI", "p50 ratio", "ratio 95% CI",
+                                    "months", "months 95% CI"))
+    )
+    if trend is None:
+        section.notes.append("No trend (section 4), so no months of progress.")
+    if buffer.n_pairs == 0:
+        section.notes.append("No pair has a finite horizon ratio: no buffer.")
+        return section, cards, warnings
+    section.notes.append(
+        f"Safety buffer: ×{buffer.factor:.2f} (upper bound ×{buffer.factor_high:.2f}), from "
+        f"{buffer.model}: {buffer.base} → {buffer.elicited}. A threshold of "
+        f"{format_minutes(threshold_minutes)} is read as "
+        f"{format_minutes(threshold_minutes / buffer.factor_high)}."
+    )
+    buffered = threshold_minutes / buffer.factor_high
+    detail = f"{format_minutes(threshold_minutes)} ÷ buffer ×{buffer.factor_high:.2f}"
+    if trend is not None and fits.horizons is not None:
+        try:  # the trend of section 4, asked for the buffered threshold
+            forecasts = fit_trend(
+                fits.horizons.table, release_dates, samples=fits.horizons.samples,
+                thresholds_minutes=[buffered], n_bootstrap=n_bootstrap, seed=seed,
+            ).forecasts
+        except ValueError as ex:
+            warnings.append(f"elicitation: no forecast for the buffered threshold ({ex})")
+        else:
+            if len(forecasts) and pd.notna(forecasts.iloc[0].get("date")):
+                detail += f"; trend reaches it {pd.Timestamp(forecasts.iloc[0]['date']):%b %Y}"
+    cards.append(("buffered threshold", format_minutes(buffered), detail))
+    if fits.horizons is not None:
+        status = el.threshold_status(fits.horizons.table, threshold_minutes, buffer.factor_high)
+        counts = status["status"].value_counts()
+        section.notes.append(
+            f"Against {format_minutes(threshold_minutes)} with the buffer: "
+            + ", ".join(f"{int(counts.get(k, 0))} {k}"
+                        for k in ("above", "within buffer", "clearly below", "unknown"))
+            + " (agents)."
+        )
+        within = status.loc[status["status"] == "within buffer", "agent"].tolist()
+        if within:
+            section.notes.append("Within the buffer (better elicitation could put them over): "
+                                 + ", ".join(map(str, within)) + ".")
+    return section, cards, warnings
+
+
+def elicitation_table(gaps: pd.DataFrame) -> pd.DataFrame:
+    """The elicitation gaps for display (`rdbench.stats.elicitation.elicitation_gaps`).
+
+    Returns:
+        Columns ``model, base, elicited, tasks, score gap, 95% CI, p50 ratio, ratio 95% CI,
+        months, months 95% CI, note`` (text).
+    """
+
+    def num(value, fmt: str) -> str:
+        return format(float(value), fmt) if pd.notna(value) and np.isfinite(value) else "–"
+
+    rows = []
+    for row in gaps.itertuples():
+        rows.append({
+            "model": row.model, "base": row.base, "elicited": row.elicited,
+            "tasks": int(row.n_tasks),
+            "score gap": num(row.score_diff, "+.3f"),
+            "95% CI": f"{num(row.score_diff_low, '+.3f')} – {num(row.score_diff_high, '+.3f')}",
+            "p50 ratio": f"×{num(row.ratio, '.2f')}",
+            "ratio 95% CI": f"×{num(row.ratio_low, '.2f')} – ×{num(row.ratio_high, '.2f')}",
+            "months": num(row.months, ".1f"),
+            "months 95% CI": f"{num(row.months_low, '.1f')} – {num(row.months_high, '.1f')}",
+            "note": str(row.note or ""),
+        })
+    return pd.DataFrame(rows, columns=["model", "base", "elicited", "tasks", "score gap",
+                                       "95% CI", "p50 ratio", "ratio 95% CI", "months",
+                                       "months 95% CI", "note"])
 
 
 def tables_section(attempts) -> Section:
@@ -340,7 +475,7 @@ def tables_section(attempts) -> Section:
     """
     section = Section(
         "families",
-        "5 · Task families and attempts",
+        "6 · Task families and attempts",
         "Scores are normalized: 0 is the starting solution, 1 the reference solution. "
         "Every rdbench attempt links to its transcript, which `inspect view` opens.",
     )
@@ -433,7 +568,7 @@ def build_report(
     traj = trajectory_section(own, own_traj, n_bootstrap=n_bootstrap, seed=seed, colors=colors)
     step("time horizons and trend")
     release_dates = release_dates if release_dates is not None else default_release_dates(attempts)
-    horizon, trend, cards, warnings = horizon_sections(
+    horizon, trend, cards, warnings, fits = horizon_sections(
         attempts,
         release_dates=release_dates,
         threshold_minutes=threshold_minutes,
@@ -441,6 +576,13 @@ def build_report(
         seed=seed,
         colors=colors,
     )
+    step("elicitation gap")
+    elicitation, elicitation_cards, elicitation_warnings = elicitation_section(
+        attempts, fits=fits, release_dates=release_dates, threshold_minutes=threshold_minutes,
+        n_bootstrap=n_bootstrap, seed=seed,
+    )
+    cards += elicitation_cards
+    warnings += elicitation_warnings
     if length_sources is not None:
         estimated, n_tasks = length_sources
         horizon.notes.append(
@@ -467,7 +609,7 @@ def build_report(
         title=title,
         summary=head + cards,
         inputs=list(inputs or sorted(source.unique())),
-        sections=[budget, traj, horizon, trend, tables],
+        sections=[budget, traj, horizon, trend, elicitation, tables],
         warnings=warnings,
         credits=(
             [

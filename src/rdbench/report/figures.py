@@ -17,6 +17,7 @@ import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
+from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter
 
 from rdbench.report._style import (
     agent_colors,
@@ -34,6 +35,7 @@ __all__ = [
     "trajectory_figure",
     "horizon_figure",
     "trend_figure",
+    "elicitation_figure",
 ]
 
 _LINESTYLES = ["-", "--", ":", "-."]
@@ -543,4 +545,65 @@ def trend_figure(
             title_fontsize=8.5,
             alignment="left",
         )
+    return fig
+
+
+def elicitation_figure(
+    gaps: pd.DataFrame,
+    *,
+    buffer_factor: float | None = None,
+    title: str = "Elicitation: each configuration against its model's weakest",
+) -> Figure:
+    """One row per (model, weaker, better configuration): the ratio of their 50% horizons
+    with its CI on a log axis, a line at 1 (no gain) and, optionally, the safety buffer.
+
+    Args:
+        gaps: ``model, base, elicited, ratio, ratio_low, ratio_high`` (from
+            ``rdbench.stats.elicitation.elicitation_gaps``); rows without a finite ratio
+            are left out.
+        buffer_factor: draw the buffer (the largest upper bound) as a dashed line.
+        title: the figure title.
+
+    Returns:
+        The figure.
+
+    Raises:
+        ValueError: a missing column, or no row with a finite positive ratio.
+    """
+    _require(gaps, ["model", "base", "elicited", "ratio", "ratio_low", "ratio_high"],
+             "elicitation_figure")
+    ratio = gaps["ratio"].astype(float)
+    rows = gaps[np.isfinite(ratio) & (ratio > 0)].reset_index(drop=True)
+    if rows.empty:
+        raise ValueError("elicitation_figure: no pair with a finite horizon ratio")
+    with figure_style():
+        fig, ax = new_figure(9.6, 1.2 + 0.55 * len(rows))
+        y = np.arange(len(rows))[::-1]
+        for yi, row in zip(y, rows.itertuples()):
+            low = float(row.ratio_low) if np.isfinite(row.ratio_low) else float(row.ratio)
+            high = float(row.ratio_high) if np.isfinite(row.ratio_high) else float(row.ratio)
+            ax.errorbar([row.ratio], [yi],
+                        xerr=[[max(row.ratio - low, 0)], [max(high - row.ratio, 0)]],
+                        fmt="o", ms=6, color="#4C72B0", elinewidth=1.2, capsize=3, zorder=3)
+            ax.annotate(f"×{row.ratio:.2f}", xy=(row.ratio, yi), xytext=(0, 6),
+                        textcoords="offset points", ha="center", fontsize=8)
+        ax.axvline(1.0, color="#555555", lw=1, ls="-")
+        if buffer_factor is not None and buffer_factor > 1:
+            ax.axvline(buffer_factor, color="#C44E52", lw=1.2, ls="--")
+            ax.annotate(f"buffer ×{buffer_factor:.2f}", xy=(buffer_factor, 1.0),
+                        xycoords=("data", "axes fraction"), xytext=(-4, -4),
+                        textcoords="offset points", ha="right", va="top", color="#C44E52",
+                        fontsize=8)
+        ax.set_xscale("log")
+        ends = [*rows["ratio_low"].astype(float), *rows["ratio_high"].astype(float),
+                *ratio[np.isfinite(ratio)], 1.0, buffer_factor or 1.0]
+        ends = [e for e in ends if np.isfinite(e) and e > 0]
+        ax.set_xlim(min(ends) / 1.3, max(ends) * 1.3)
+        ax.xaxis.set_major_locator(LogLocator(base=10, subs=(1.0, 2.0, 5.0)))
+        ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _pos: f"×{v:g}"))
+        ax.xaxis.set_minor_formatter(NullFormatter())
+        ax.set_yticks(y, [f"{r.model}: {r.base} → {r.elicited}" for r in rows.itertuples()])
+        ax.set_ylim(-0.7, len(rows) - 0.3)
+        ax.set_xlabel("ratio of 50% horizons (better / weakest configuration), 95% CI")
+        fig.suptitle(title)
     return fig
