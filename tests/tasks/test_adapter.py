@@ -145,6 +145,9 @@ def test_invalid_final_submission_under_final_policy_is_nan(toy_path):
 
 
 TIMED_TOY = """
+import os
+from pathlib import Path
+
 from rdbench.errors import InvalidSubmission, TimingUnreliable
 from rdbench.tasks.contract import Normalization, ScoreResult, TaskFamily
 
@@ -158,6 +161,12 @@ class ToyTimed(TaskFamily):
         text = (workspace / "answer.txt").read_text().strip()
         if text == "busy":
             raise TimingUnreliable("timing unreliable: yardstick spread 31%")
+        if text.startswith("busy-once:"):  # refused the first time it is scored only
+            marker = Path(os.environ["RDBENCH_TASKS_PATH"]) / "refused-once"
+            if not marker.exists():
+                marker.write_text("")
+                raise TimingUnreliable("timing unreliable: yardstick spread 40%")
+            text = text.split(":", 1)[1]
         ratio = float(text)
         return ScoreResult(ratio, {"solution_s": [ratio * 2.0], "yardstick_s": [2.0]})
 """
@@ -176,12 +185,18 @@ def timed_toy_path(tmp_path, monkeypatch):
     return tmp_path
 
 
-def test_details_are_logged_and_unreliable_timing_is_a_flag_not_a_score(timed_toy_path):
+def test_details_are_logged_and_unreliable_timing_is_a_flag_not_a_score(
+    timed_toy_path, monkeypatch
+):
     """A family's ScoreResult details reach the log; a TimingUnreliable is recorded as a
-    flag (NaN, not valid), the agent is told to try again, and the attempt goes on."""
+    flag (NaN, not valid), the agent is told to try again, and the attempt goes on; the
+    final scoring is tried again before a refusal stands."""
+    import rdbench.tasks.inspect_adapter as adapter
     from rdbench.agents import rdbench_agent
     from rdbench.records.inspect_logs import read_eval_log_file
     from rdbench.tasks.inspect_adapter import family_task
+
+    monkeypatch.setattr(adapter, "FINAL_TIMING_RETRY_PAUSES_S", (0.0, 0.0))
 
     family = load_families(["toy_timed"])[0]
     outputs = [
@@ -243,3 +258,26 @@ def test_score_workspace_turns_timing_unreliable_into_a_flagged_result(timed_toy
     assert busy.timing_unreliable == "timing unreliable: yardstick spread 31%"
     assert busy.message.startswith("timing unreliable: yardstick spread 31% — ")
     assert "try again" in busy.message
+
+
+def test_a_final_scoring_refused_once_is_retried(timed_toy_path, monkeypatch):
+    """Load that comes and goes: the final scoring is tried again after a pause, and the
+    second, reliable timing is the attempt's score."""
+    import rdbench.tasks.inspect_adapter as adapter
+    from rdbench.agents import rdbench_agent
+    from rdbench.tasks.inspect_adapter import family_task
+
+    monkeypatch.setattr(adapter, "FINAL_TIMING_RETRY_PAUSES_S", (0.0, 0.0))
+    family = load_families(["toy_timed"])[0]
+    outputs = [
+        _call("bash", command="echo busy-once:0.5 > answer.txt"),
+        _call("submit", answer="done"),
+    ]
+    model = get_model("mockllm/model", custom_outputs=outputs)
+    task = family_task(family, solver=rdbench_agent(), sandbox_spec="local")
+    log = inspect_eval(task, model=model, log_dir=str(timed_toy_path / "logs"), display="none")[0]
+    assert log.status == "success", log.error
+    final = log.samples[0].scores["rdbench_scorer"]
+    assert (timed_toy_path / "families" / "refused-once").exists()  # it was refused once
+    assert final.value == pytest.approx(math.log(2) / math.log(10))
+    assert "submission_timing_unreliable" not in final.metadata
