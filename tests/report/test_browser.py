@@ -65,7 +65,7 @@ def test_page_renders_every_figure_offline_without_errors(page):
 
     result = json.loads(visit.evaluated)
     figures = {f["id"]: f for f in result["figures"]}
-    assert set(figures) == {"budget", "trajectory", "horizon", "trend"}
+    assert set(figures) == {"budget", "trajectory", "horizon", "trend", "elicitation"}
     assert result["empty"] == []
     for fig in figures.values():
         # big enough to read on a laptop, never wider than the page

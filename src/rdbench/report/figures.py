@@ -577,7 +577,7 @@ def elicitation_figure(
     if rows.empty:
         raise ValueError("elicitation_figure: no pair with a finite horizon ratio")
     with figure_style():
-        fig, ax = new_figure(9.6, 1.2 + 0.55 * len(rows))
+        fig, ax = new_figure(9.6, max(3.2, 1.4 + 0.55 * len(rows)))  # readable with one row
         y = np.arange(len(rows))[::-1]
         for yi, row in zip(y, rows.itertuples()):
             low = float(row.ratio_low) if np.isfinite(row.ratio_low) else float(row.ratio)
