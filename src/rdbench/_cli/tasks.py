@@ -9,6 +9,7 @@ import click
 from rich.console import Console
 from rich.table import Table
 
+from rdbench.durations import format_duration
 from rdbench.errors import UserError
 from rdbench.tasks import load_families
 
@@ -29,12 +30,6 @@ SLOW_SCORING_S = 60.0
 #: Below this console width the table leaves out resources, scoring and the summary
 #: (`rdbench tasks --json` has them all), so that no task id is ever cut.
 NARROW_WIDTH = 120
-
-
-def _duration(seconds: float) -> str:
-    from rdbench.durations import format_duration
-
-    return format_duration(seconds)
 
 
 def time_bin(minutes: float) -> str:
@@ -175,18 +170,18 @@ def tasks(families: tuple[str, ...], as_json: bool, human_times: tuple[str, ...]
         for column in ("resources", "score", "what it is"):
             table.add_column(column, overflow="fold")
     for row in rows:
-        cells = [row["task_id"], _duration(row["human_minutes"] * 60), row["human_minutes_source"]]
+        cells = [row["task_id"], format_duration(row["human_minutes"] * 60), row["human_minutes_source"]]
         if human_times:
             base = row["baselined_minutes"]
             cells.append(
-                f"{_duration(base * 60)} ({row['successful_baselines']}/{row['baselines']})"
+                f"{format_duration(base * 60)} ({row['successful_baselines']}/{row['baselines']})"
                 if base is not None
                 else f"- ({row['successful_baselines']}/{row['baselines']})"
             )
         policy = row["final_score_policy"] + ("" if row["score_visible"] else ", hidden")
         if row["scoring_over_60s"]:
             policy += ", scoring > 60 s"
-        cells += [f"{row['success_threshold']:g}", _duration(row["time_limit_s"])]
+        cells += [f"{row['success_threshold']:g}", format_duration(row["time_limit_s"])]
         if not narrow:
             cells += [row["resources"], policy, row["summary"]]
         table.add_row(*cells)

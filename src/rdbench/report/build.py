@@ -16,6 +16,7 @@ from rdbench.report._style import agent_colors, figure_to_svg, format_minutes
 from rdbench.report.tables import (
     FAMILY_TABLE_COLUMNS,
     attempt_list,
+    elicitation_table,
     family_table,
     horizon_table,
     table_html,
@@ -402,13 +403,12 @@ def elicitation_section(
     if buffer.n_pairs == 0:
         section.notes.append("No pair has a finite horizon ratio: no buffer.")
         return section, cards, warnings
+    buffered = threshold_minutes / buffer.factor_high
     section.notes.append(
         f"Safety buffer: ×{buffer.factor:.2f} (upper bound ×{buffer.factor_high:.2f}), from "
         f"{buffer.model}: {buffer.base} → {buffer.elicited}. A threshold of "
-        f"{format_minutes(threshold_minutes)} is read as "
-        f"{format_minutes(threshold_minutes / buffer.factor_high)}."
+        f"{format_minutes(threshold_minutes)} is read as {format_minutes(buffered)}."
     )
-    buffered = threshold_minutes / buffer.factor_high
     detail = f"{format_minutes(threshold_minutes)} ÷ buffer ×{buffer.factor_high:.2f}"
     if trend is not None and fits.horizons is not None:
         try:  # the trend of section 4, asked for the buffered threshold
@@ -436,35 +436,6 @@ def elicitation_section(
             section.notes.append("Within the buffer (better elicitation could put them over): "
                                  + ", ".join(map(str, within)) + ".")
     return section, cards, warnings
-
-
-def elicitation_table(gaps: pd.DataFrame) -> pd.DataFrame:
-    """The elicitation gaps for display (`rdbench.stats.elicitation.elicitation_gaps`).
-
-    Returns:
-        Columns ``model, base, elicited, tasks, score gap, 95% CI, p50 ratio, ratio 95% CI,
-        months, months 95% CI, note`` (text).
-    """
-
-    def num(value, fmt: str) -> str:
-        return format(float(value), fmt) if pd.notna(value) and np.isfinite(value) else "–"
-
-    rows = []
-    for row in gaps.itertuples():
-        rows.append({
-            "model": row.model, "base": row.base, "elicited": row.elicited,
-            "tasks": int(row.n_tasks),
-            "score gap": num(row.score_diff, "+.3f"),
-            "95% CI": f"{num(row.score_diff_low, '+.3f')} – {num(row.score_diff_high, '+.3f')}",
-            "p50 ratio": f"×{num(row.ratio, '.2f')}",
-            "ratio 95% CI": f"×{num(row.ratio_low, '.2f')} – ×{num(row.ratio_high, '.2f')}",
-            "months": num(row.months, ".1f"),
-            "months 95% CI": f"{num(row.months_low, '.1f')} – {num(row.months_high, '.1f')}",
-            "note": str(row.note or ""),
-        })
-    return pd.DataFrame(rows, columns=["model", "base", "elicited", "tasks", "score gap",
-                                       "95% CI", "p50 ratio", "ratio 95% CI", "months",
-                                       "months 95% CI", "note"])
 
 
 def tables_section(attempts) -> Section:

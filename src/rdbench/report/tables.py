@@ -240,3 +240,32 @@ def table_html(
         f'<table class="{css_class}"><thead><tr>{head}</tr></thead>'
         f"<tbody>{''.join(body)}</tbody></table>"
     )
+
+
+def elicitation_table(gaps: pd.DataFrame) -> pd.DataFrame:
+    """The elicitation gaps for display (`rdbench.stats.elicitation.elicitation_gaps`).
+
+    Returns:
+        Columns ``model, base, elicited, tasks, score gap, 95% CI, p50 ratio, ratio 95% CI,
+        months, months 95% CI, note`` (text).
+    """
+
+    def num(value, fmt: str) -> str:
+        return format(float(value), fmt) if pd.notna(value) and np.isfinite(value) else "–"
+
+    rows = []
+    for row in gaps.itertuples():
+        rows.append({
+            "model": row.model, "base": row.base, "elicited": row.elicited,
+            "tasks": int(row.n_tasks),
+            "score gap": num(row.score_diff, "+.3f"),
+            "95% CI": f"{num(row.score_diff_low, '+.3f')} – {num(row.score_diff_high, '+.3f')}",
+            "p50 ratio": f"×{num(row.ratio, '.2f')}",
+            "ratio 95% CI": f"×{num(row.ratio_low, '.2f')} – ×{num(row.ratio_high, '.2f')}",
+            "months": num(row.months, ".1f"),
+            "months 95% CI": f"{num(row.months_low, '.1f')} – {num(row.months_high, '.1f')}",
+            "note": str(row.note or ""),
+        })
+    return pd.DataFrame(rows, columns=["model", "base", "elicited", "tasks", "score gap",
+                                       "95% CI", "p50 ratio", "ratio 95% CI", "months",
+                                       "months 95% CI", "note"])
