@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import shutil
+import statistics
 import sys
 import tempfile
 from pathlib import Path
@@ -27,11 +28,12 @@ def reference_workspace(family, tmp_path) -> Path:
 
 @pytest.fixture
 def few_rounds(family, monkeypatch):
-    """Three rounds per scoring: enough for tests that need a valid score, not precision."""
+    """At most twelve rounds per scoring (each about 50 ms for the reference): enough for
+    tests that need a valid score, not precision."""
     module = sys.modules[type(family).__module__]  # the loader's module, not a second import
 
     monkeypatch.setattr(module, "MIN_ROUNDS", 3)
-    monkeypatch.setattr(module, "MAX_ROUNDS", 3)
+    monkeypatch.setattr(module, "MAX_ROUNDS", 12)
 
 
 def _score_timed(family, workspace: Path, tries: int = 3):
@@ -62,10 +64,33 @@ def test_reference_is_valid_near_one_and_the_log_keeps_ratio_and_seconds(
     assert result.valid, result.message
     assert result.normalized == pytest.approx(1.0, abs=0.25)  # loose: shared CI machines
     details = result.details
-    assert details["solution_median_s"] / details["yardstick_median_s"] == pytest.approx(
-        result.raw, rel=1e-3)
-    assert len(details["solution_s"]) == len(details["yardstick_pass_s"]) >= 3
-    assert 0 <= details["yardstick_spread"] <= 0.25 and "load_1min" in details
+    module = sys.modules[type(family).__module__]
+    rounds = len(details["solution_s"])
+    assert rounds >= 3 and all(len(details[key]) == rounds for key in (
+        "yardstick_pass_s", "start_yardstick_s", "round_scores", "round_ratios",
+        "round_start_ratios"))
+    # the score is the rounds' median, and the raw score its ratio on the shipped scale
+    assert result.normalized == pytest.approx(statistics.median(details["round_scores"]),
+                                              abs=1e-3)
+    assert result.raw == pytest.approx(family.normalization.start ** (1 - result.normalized),
+                                       rel=1e-3)
+    assert details["start_ratio"] > module.MIN_START_RATIO
+    assert 0 <= details["score_se"] <= module.MAX_SCORE_SE and "load_1min" in details
+
+
+def test_a_round_is_scored_between_its_own_start_and_reference(family):
+    """A round whose solution took as long as the start would have scores 0 whatever the
+    machine's start ratio; one as fast as the yardstick scores 1; half-way on the log
+    scale scores 0.5."""
+    module = sys.modules[type(family).__module__]
+    n = 1000
+    for start_ratio in (30.0, 45.0):
+        per_element = [start_ratio * 0.01 / n]  # the start's time per element
+        assert module._round_scores([start_ratio * 0.01], [0.01], per_element, n)[0] == (
+            pytest.approx(0.0))
+        assert module._round_scores([0.01], [0.01], per_element, n)[0] == pytest.approx(1.0)
+        assert module._round_scores([start_ratio ** 0.5 * 0.01], [0.01], per_element, n)[0] == (
+            pytest.approx(0.5))
 
 
 def test_a_textbook_cumsum_is_wrong(family, reference_workspace):
@@ -134,13 +159,13 @@ def test_unreliable_yardstick_is_reported_not_scored(
     family, reference_workspace, monkeypatch, few_rounds
 ):
     module = sys.modules[type(family).__module__]
-    monkeypatch.setattr(module, "MAX_YARDSTICK_SPREAD", -1.0)  # any spread is too much
+    monkeypatch.setattr(module, "MAX_SCORE_SE", -1.0)  # any disagreement is too much
     result = score_workspace(family, family.variants()[0], reference_workspace)
     assert not result.valid and result.normalized is None
     assert result.timing_unreliable.startswith("timing unreliable: ")
-    assert "spread" in result.timing_unreliable or "overloaded" in result.timing_unreliable
+    assert "disagree" in result.timing_unreliable or "overloaded" in result.timing_unreliable
     assert "try again" in result.message
-    monkeypatch.setattr(module, "MAX_YARDSTICK_SPREAD", 10.0)
+    monkeypatch.setattr(module, "MAX_SCORE_SE", 10.0)
     monkeypatch.setattr(module, "MAX_LOAD_PER_CORE", 0.0)  # any load is too much
     result = score_workspace(family, family.variants()[0], reference_workspace)
     assert not result.valid

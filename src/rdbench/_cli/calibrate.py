@@ -32,7 +32,11 @@ def _timing_families(names: tuple[str, ...]) -> list[TaskFamily]:
             verb = "does" if len(untimed) == 1 else "do"
             raise UserError(f"{', '.join(untimed)} {verb} not time solutions: only timing-"
                             "sensitive families are calibrated (see `rdbench calibrate --show`)")
-    return [f for f in loaded if f.timing_sensitive]
+        self_calibrating = [f.name for f in loaded if f.self_calibrating]
+        if self_calibrating:
+            raise UserError(f"{', '.join(self_calibrating)}: every scoring measures both ends "
+                            "of the scale itself, so there is nothing to calibrate")
+    return [f for f in loaded if f.timing_sensitive and not f.self_calibrating]
 
 
 @click.command("calibrate")

@@ -177,13 +177,17 @@ def calibrate(
         The stored calibration.
 
     Raises:
-        UserError: the family is not timing-sensitive, `repeats` < 1, a solution fails to
+        UserError: the family is not timing-sensitive or is self-calibrating (it times both
+            ends of its scale in every scoring), `repeats` < 1, a solution fails to
             score, or repeated timings differ by more than `max_spread` of the normalized
             scale (the machine is too busy to calibrate on).
     """
     if not family.timing_sensitive:
         raise UserError(f"family {family.name} does not time solutions: there is nothing "
                         "to calibrate (its anchors do not depend on the machine)")
+    if family.self_calibrating:
+        raise UserError(f"family {family.name}: every scoring measures both ends of the scale "
+                        "itself, so there is nothing to calibrate")
     if repeats < 1:
         raise UserError("--repeats must be at least 1")
     if not 0 < max_spread <= 1:

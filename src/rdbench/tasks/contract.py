@@ -202,6 +202,9 @@ class TaskFamily:
     score_visible: ClassVar[bool] = True
     #: True when scoring times things: scorings then run one at a time per process.
     timing_sensitive: ClassVar[bool] = False
+    #: True when every scoring measures both ends of the scale itself (optimize_kernel):
+    #: the anchors then hold on any machine and `rdbench calibrate` has nothing to do.
+    self_calibrating: ClassVar[bool] = False
     #: Cheap enough (check in well under a minute) for the demo and the test suite.
     quick: ClassVar[bool] = True
     #: The normalization of the main variant.
@@ -293,7 +296,7 @@ class TaskFamily:
         """
         if self.normalization is None:
             raise FamilyError(f"family {self.name}: family.py sets no normalization")
-        calibration = self.calibration()
+        calibration = None if self.self_calibrating else self.calibration()
         return self.normalization if calibration is None else calibration.normalization(
             self.normalization
         )

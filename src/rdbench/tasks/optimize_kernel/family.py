@@ -7,7 +7,9 @@ max, or reset), so a textbook prefix sum (`np.cumsum`, `np.maximum.accumulate`) 
 Score: the ratio of the solution's median time to a yardstick's (the reference solution,
 run in a jail of its own on the same input, interleaved with the solution's runs and sized
 to a similar duration), after checking every output against the exact result; normalized
-on a log scale (a lower ratio is better). See README.md for why the yardstick tracks.
+on a log scale (a lower ratio is better) between two ends both measured in the same
+scoring: the reference's ratio (1) and the starting solution's, timed in a third jail on a
+slice of the same input. See README.md for why the two yardsticks track.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from __future__ import annotations
 import ctypes
 import hashlib
 import json
+import math
 import os
 import secrets
 import select
@@ -32,6 +35,7 @@ import numpy as np
 
 from rdbench.errors import FamilyError, InvalidSubmission, TimingUnreliable
 from rdbench.sandbox import JailSpec, jail_argv
+from rdbench.tasks._priority import raise_session_priority
 from rdbench.tasks._safe_io import read_jail_output
 from rdbench.tasks.contract import (
     Normalization,
@@ -43,12 +47,20 @@ from rdbench.tasks.contract import (
 
 READY_TIMEOUT_S = 180.0  # import + compile + warm-up
 RUN_TIMEOUT_S = 60.0  # one timed call
-#: Rounds (one solution run + one yardstick run each): at least MIN_ROUNDS, at most
-#: MAX_ROUNDS, while the timed runs so far total under TIME_BUDGET_S.
-MIN_ROUNDS, MAX_ROUNDS, TIME_BUDGET_S = 3, 9, 6.0
-#: The yardstick's per-pass times may spread (interquartile range / median) this much;
-#: beyond it the machine is too busy to time anything and the scoring says so.
-MAX_YARDSTICK_SPREAD = 0.25
+#: Rounds (a solution run, a yardstick run and a start yardstick run each): at least
+#: MIN_ROUNDS, at most MAX_ROUNDS, while the timed runs so far total under TIME_BUDGET_S,
+#: but no more once PRECISE_ROUNDS rounds give a standard error of at most TARGET_SE.
+#: Short solutions get many rounds: a 17 ms run is easily stretched by a scheduler tick;
+#: each round also costs about 0.2 s untimed (a fresh input, the check).
+MIN_ROUNDS, MAX_ROUNDS, TIME_BUDGET_S = 3, 21, 6.0
+PRECISE_ROUNDS, TARGET_SE = 7, 0.01
+#: The score is the median of the rounds' scores; beyond this standard error of that
+#: median (estimated from the rounds' interquartile range) the machine's speed changed
+#: within rounds, too fast for any yardstick to cancel, and the scoring says so.
+MAX_SCORE_SE = 0.025
+#: While the rounds disagree by more than that, rounds go on up to this many times
+#: TIME_BUDGET_S before the scoring gives up.
+EXTRA_BUDGET = 2.5
 #: Beyond this 1-minute load average per usable core the machine is overloaded: on the
 #: dev VM at load 25 on 2 cores the reference timed against itself came out at ratio 0.51
 #: with a yardstick spread of only 23%. Two CPU-bound processes beside the scorer on an
@@ -56,6 +68,14 @@ MAX_YARDSTICK_SPREAD = 0.25
 MAX_LOAD_PER_CORE = 3.0
 #: Rounds measured again when new processes of the solution appear during a run.
 MAX_TAINTED_ROUNDS = 2
+#: The starting solution's yardstick runs on a leading slice of each round's input, sized
+#: to last as long as the solution's run: at least MIN_START_LENGTH elements (about 4 ms
+#: of the Python loop; shorter calls would time the call's own overhead), the whole input
+#: at most (then repeated). Its pilot, uncounted, times START_PILOT_LENGTH elements.
+MIN_START_LENGTH, START_PILOT_LENGTH = 20_000, 50_000
+#: Below this start/reference ratio (about 40 on any machine measured) the two yardsticks
+#: cannot both have been timed fairly: the scoring says so instead of scoring.
+MIN_START_RATIO = 4.0
 
 
 class OptimizeKernel(TaskFamily):
@@ -66,11 +86,14 @@ class OptimizeKernel(TaskFamily):
     resources = Resources(cores=2, memory_mb=4096, disk_mb=1024)
     final_score_policy = "best"
     timing_sensitive = True
+    self_calibrating = True  # both ends of the scale are timed in every scoring
     quick = True
     # Ratios (solution time / the yardstick's time per pass, measured in the same scoring).
-    # The start's sits between its quiet (37) and loaded (43) ratios from bench/timing.py
-    # (README.md). The reference *is* the yardstick's code, so its ratio is 1 up to noise
-    # on any machine.
+    # The reference *is* the yardstick's code, so its ratio is 1 up to noise on any
+    # machine. The starting solution's ratio moves with the machine and its load (37 quiet,
+    # 42-50 beside CPU-bound processes: interpreted Python suffers more than C), so each
+    # scoring measures it too and reports its raw score on this scale: `start` is the
+    # scale's fixed point, what the live start ratio is mapped onto (README.md, Scoring).
     normalization = Normalization(start=40.0, reference=1.0, transform="log", direction="lower")
 
     def _params(self) -> dict:
@@ -248,17 +271,20 @@ class _Session:
         self.decay = float(params["decay"])
         self.rng = np.random.default_rng(secrets.randbits(64))  # new inputs every scoring
         self.lib = family._lib_path()
-        for sub in ("stage", "in", "out-solution", "out-yardstick"):
+        for sub in ("stage", "in", "out-solution", "out-yardstick", "out-start"):
             (tmp / sub).mkdir()
         os.chmod(tmp / "in", 0o755)
-        os.chmod(tmp / "out-solution", 0o777)  # the jailed user writes its output here
-        os.chmod(tmp / "out-yardstick", 0o777)
+        for sub in ("out-solution", "out-yardstick", "out-start"):
+            os.chmod(tmp / sub, 0o777)  # the jailed user writes its output here
         self.jails: list[_Jail] = []
-        yardstick_ws = tmp / "yardstick-workspace"
         from rdbench.tasks.workspace import materialize
 
-        materialize(family, yardstick_ws, "reference")
-        self.yardstick = self._start("yardstick", yardstick_ws, tmp / "out-yardstick")
+        materialize(family, tmp / "yardstick-workspace", "reference")
+        materialize(family, tmp / "start-workspace", "starting")
+        self.yardstick = self._start("yardstick", tmp / "yardstick-workspace",
+                                     tmp / "out-yardstick")
+        self.start_yardstick = self._start("start yardstick", tmp / "start-workspace",
+                                           tmp / "out-start")
         self.solution = self._start("solution", workspace, tmp / "out-solution")
 
     def _start(self, label: str, workspace: Path, out_dir: Path) -> _Jail:
@@ -281,6 +307,9 @@ class _Session:
         )
         jail = _Jail(label, proc, out_dir)
         self.jails.append(jail)
+        # all three jails at the same raised priority: other work on the machine then
+        # hardly shares their CPU, and none of them is favoured over another
+        raise_session_priority(proc.pid)
         return jail
 
     def close(self) -> None:
@@ -293,25 +322,29 @@ class _Session:
         try:
             jail.wait_byte(READY_TIMEOUT_S, phase)
         except InvalidSubmission:
-            if jail is self.yardstick:
+            if jail is not self.solution:
                 raise FamilyError(
-                    "family optimize_kernel: its yardstick (the reference solution) does not "
-                    "start here; run `rdbench check optimize_kernel`"
+                    f"family optimize_kernel: its {jail.label} (the "
+                    f"{'reference' if jail is self.yardstick else 'starting'} solution) does "
+                    "not start here; run `rdbench check optimize_kernel`"
                 ) from None
             raise
         jail.freeze_new()  # nothing of the solution runs while the other jail is timed
         jail.drain()
 
-    def _timed(self, jail: _Jail, name: str, repeats: int, publish: bool) -> tuple[float, bool]:
+    def _timed(self, jail: _Jail, name: str, repeats: int, publish: bool,
+               length: int | None = None) -> tuple[float, bool]:
         """One timed run: returns (seconds, tainted). The clock runs from before the input
         is published (`publish`: moved from the staging folder into the jails' view) until
         every known process of the jail is stopped; `tainted` says that processes the
-        freeze did not know appeared (they may have worked on after it)."""
+        freeze did not know appeared (they may have worked on after it). `length`: run on
+        the input's first `length` elements only (the start yardstick's slice)."""
         jail.thaw()
         start = time.perf_counter()
         if publish:
             os.rename(self.tmp / "stage" / name, self.tmp / "in" / name)
-        jail.send(f"go {name} {self.n} {self.decay!r} {repeats}")
+        slice_arg = "" if length is None else f" {length}"
+        jail.send(f"go {name} {self.n} {self.decay!r} {repeats}{slice_arg}")
         jail.wait_byte(RUN_TIMEOUT_S * repeats, "during a timed run of scan")
         jail.freeze()
         seconds = time.perf_counter() - start
@@ -342,20 +375,18 @@ class _Session:
             )
 
     def run(self) -> ScoreResult:
-        for jail in (self.yardstick, self.solution):
+        for jail in (self.yardstick, self.start_yardstick, self.solution):
             self._ready(jail)
         load_before = os.getloadavg()[0]
         solution_s: list[float] = []
         pass_s: list[float] = []
         repeats: list[int] = []
+        start = _StartTimes()
         tainted_rounds = 0
         started = time.perf_counter()
-        pilot_s = self._pilot()
+        pilot_s, start_pilot_s = self._pilot()
         round_no = 0
-        while len(solution_s) < MAX_ROUNDS and (
-            len(solution_s) < MIN_ROUNDS or sum(solution_s) + sum(
-                p * m for p, m in zip(pass_s, repeats)) < TIME_BUDGET_S
-        ):
+        while self._another_round(solution_s, pass_s, repeats, start):
             name = f"r{round_no}"
             round_no += 1
             x, gates = self._stage(name)
@@ -377,27 +408,65 @@ class _Session:
             self.yardstick.thaw()  # trusted code: only the solution stays frozen
             repeats.append(m)
             pass_s.append(yard / m)
+            length, passes = self._start_slice(solution_s, start.per_element_s or [start_pilot_s])
+            seconds, _ = self._timed(self.start_yardstick, name, passes, publish=False,
+                                     length=length)
+            self.start_yardstick.thaw()
+            start.add(seconds, length, passes)
             self._cleanup(name)
         for jail in self.jails:
             jail.thaw()
             jail.send("quit")
-        return self._result(solution_s, pass_s, repeats, load_before, started)
+        return self._result(solution_s, pass_s, repeats, start, load_before, started)
 
-    def _pilot(self) -> float:
-        """Time one yardstick pass (not counted) to size the first round's yardstick run."""
+    def _another_round(self, solution_s: list[float], pass_s: list[float], repeats: list[int],
+                       start: _StartTimes) -> bool:
+        """Whether to time another round: at least MIN_ROUNDS, at most MAX_ROUNDS; none once
+        PRECISE_ROUNDS agree to TARGET_SE; more while the timed runs total under
+        TIME_BUDGET_S, and beyond it (up to EXTRA_BUDGET times as long) while the rounds
+        still disagree by more than MAX_SCORE_SE."""
+        rounds = len(solution_s)
+        if rounds >= MAX_ROUNDS:
+            return False
+        if rounds < MIN_ROUNDS:
+            return True
+        se = _median_standard_error(_round_scores(solution_s, pass_s, start.per_element_s,
+                                                  self.n))
+        if rounds >= PRECISE_ROUNDS and se <= TARGET_SE:
+            return False
+        timed = sum(solution_s) + sum(p * m for p, m in zip(pass_s, repeats)) + sum(start.seconds)
+        if timed < TIME_BUDGET_S:
+            return True
+        return timed < EXTRA_BUDGET * TIME_BUDGET_S and se > MAX_SCORE_SE
+
+    def _pilot(self) -> tuple[float, float]:
+        """Time one yardstick pass and the start yardstick on START_PILOT_LENGTH elements
+        (neither counted) to size the first round; return (seconds per pass, seconds per
+        element of the start)."""
         self._stage("pilot")
         os.rename(self.tmp / "stage" / "pilot", self.tmp / "in" / "pilot")
         seconds, _ = self._timed(self.yardstick, "pilot", 1, publish=False)
         self.yardstick.thaw()
+        length = min(START_PILOT_LENGTH, self.n)
+        start_s, _ = self._timed(self.start_yardstick, "pilot", 1, publish=False, length=length)
+        self.start_yardstick.thaw()
         self._cleanup("pilot")
-        return seconds
+        return seconds, start_s / length
+
+    def _start_slice(self, solution_s: list[float], per_element_s: list[float]) -> tuple[int, int]:
+        """The start yardstick's next run, as long as the solution's so far: return
+        (elements of the input's leading slice, passes over it)."""
+        target = statistics.median(solution_s) / statistics.median(per_element_s)
+        if target >= self.n:
+            return self.n, max(1, round(target / self.n))
+        return max(min(MIN_START_LENGTH, self.n), round(target)), 1
 
     def _repeats(self, solution_s: list[float], pass_s: list[float]) -> int:
         """Yardstick passes for the next round: a run as long as the solution's so far."""
         return max(1, round(statistics.median(solution_s) / statistics.median(pass_s)))
 
     def _cleanup(self, name: str) -> None:
-        for folder in ("in", "out-solution", "out-yardstick"):
+        for folder in ("in", "out-solution", "out-yardstick", "out-start"):
             path = self.tmp / folder / name
             try:
                 if path.is_dir() and not path.is_symlink():
@@ -408,30 +477,103 @@ class _Session:
                 pass
 
     def _result(self, solution_s: list[float], pass_s: list[float], repeats: list[int],
-                load_before: float, started: float) -> ScoreResult:
-        yard = statistics.median(pass_s)
-        q1, q3 = np.percentile(pass_s, [25, 75])
-        spread = float((q3 - q1) / yard)
+                start: _StartTimes, load_before: float, started: float) -> ScoreResult:
+        # Each round is scored on its own (the solution, the yardstick and the start
+        # yardstick run back to back on the same input), so that the machine's speed may
+        # change between rounds without moving the score: on the dev VM, idle, the Python
+        # loop's speed alone swings by up to 1.9x from one second to the next.
+        ratios = [s / p for s, p in zip(solution_s, pass_s)]
+        start_ratios = _start_ratios(start.per_element_s, pass_s, self.n)
         load = round(max(load_before, os.getloadavg()[0]), 2)
         _refuse_overload(load)
-        if spread > MAX_YARDSTICK_SPREAD:
+        if statistics.median(start_ratios) < MIN_START_RATIO:
             raise TimingUnreliable(
-                f"timing unreliable: yardstick spread {spread:.0%} (load {load:.1f})"
+                "timing unreliable: the starting solution timed at only "
+                f"{statistics.median(start_ratios):.1f}x the reference (load {load:.1f})"
             )
-        solution = statistics.median(solution_s)
+        scores = _round_scores(solution_s, pass_s, start.per_element_s, self.n)
+        score = statistics.median(scores)
+        se = _median_standard_error(scores)
+        if se > MAX_SCORE_SE:
+            raise TimingUnreliable(
+                f"timing unreliable: the {len(scores)} rounds disagree (score ±{2 * se:.2f}, "
+                f"load {load:.1f})"
+            )
+        shipped_start = self.family.active_normalization().start
         return ScoreResult(
-            raw=solution / yard,
+            # the ratio with this score on the scale whose start is the shipped anchor
+            raw=math.exp(math.log(shipped_start) * (1.0 - score)),
             details={
+                "ratio": round(statistics.median(ratios), 6),
+                "start_ratio": round(statistics.median(start_ratios), 4),
+                "score_se": round(se, 4),
+                "round_scores": [round(v, 4) for v in scores],
+                "round_ratios": [round(v, 6) for v in ratios],
+                "round_start_ratios": [round(v, 4) for v in start_ratios],
                 "solution_s": [round(v, 6) for v in solution_s],
                 "yardstick_pass_s": [round(v, 6) for v in pass_s],
                 "yardstick_repeats": repeats,
-                "solution_median_s": round(solution, 6),
-                "yardstick_median_s": round(yard, 6),
-                "yardstick_spread": round(spread, 4),
+                "start_yardstick_s": [round(v, 6) for v in start.seconds],
+                "start_yardstick_elements": start.elements,
+                "start_yardstick_repeats": start.repeats,
+                "solution_median_s": round(statistics.median(solution_s), 6),
+                "yardstick_median_s": round(statistics.median(pass_s), 6),
+                "yardstick_spread": round(_spread(pass_s), 4),
                 "load_1min": load,
                 "timed_s": round(time.perf_counter() - started, 3),
             },
         )
+
+
+@dataclass
+class _StartTimes:
+    """The start yardstick's timed runs of one scoring."""
+
+    seconds: list[float] = field(default_factory=list)
+    elements: list[int] = field(default_factory=list)
+    repeats: list[int] = field(default_factory=list)
+
+    def add(self, seconds: float, elements: int, repeats: int) -> None:
+        self.seconds.append(seconds)
+        self.elements.append(elements)
+        self.repeats.append(repeats)
+
+    @property
+    def per_element_s(self) -> list[float]:
+        return [s / (e * r) for s, e, r in zip(self.seconds, self.elements, self.repeats)]
+
+
+def _spread(values: list[float]) -> float:
+    """Return the interquartile range of `values` over their median."""
+    q1, q3 = np.percentile(values, [25, 75])
+    return float((q3 - q1) / statistics.median(values))
+
+
+def _start_ratios(per_element_s: list[float], pass_s: list[float], n: int) -> list[float]:
+    """Return each round's start ratio: the starting solution's time on the whole input
+    (its time per element times `n`) over the yardstick's time per pass."""
+    return [e * n / p for e, p in zip(per_element_s, pass_s)]
+
+
+def _round_scores(solution_s: list[float], pass_s: list[float], per_element_s: list[float],
+                  n: int) -> list[float]:
+    """Return each round's score: its ratio's position between the reference and its start
+    ratio (`_position`)."""
+    return [_position(s / p, max(start, MIN_START_RATIO)) for s, p, start in
+            zip(solution_s, pass_s, _start_ratios(per_element_s, pass_s, n))]
+
+
+def _position(ratio: float, start_ratio: float) -> float:
+    """Return where `ratio` sits between the reference (1, score 1) and the start
+    (`start_ratio`, score 0) on a log scale: `1 - ln(ratio) / ln(start_ratio)`."""
+    return 1.0 - math.log(ratio) / math.log(start_ratio)
+
+
+def _median_standard_error(values: list[float]) -> float:
+    """Return the standard error of the median of `values`: sqrt(pi/2) sigma / sqrt(n),
+    with sigma estimated robustly as the interquartile range / 1.349."""
+    q1, q3 = np.percentile(values, [25, 75])
+    return float(math.sqrt(math.pi / 2) * (q3 - q1) / 1.349 / math.sqrt(len(values)))
 
 
 def _refuse_overload(load: float) -> None:

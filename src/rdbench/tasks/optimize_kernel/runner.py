@@ -4,9 +4,12 @@ The same runner serves the agent's solution and the yardstick (the reference sol
 in a jail of its own). Protocol (commands on stdin; replies on the original stdout):
   -> "ready"                        after importing solution.py and a warm-up on data of
                                     its own (no hidden data exists in the jail yet)
-  <- "go NAME N DECAY REPEATS"      map /rdbench/in/NAME (N float64 x, then N uint8
-                                    gates), call scan REPEATS times, each time writing
-                                    its result to /rdbench/out/NAME, then reply "done"
+  <- "go NAME N DECAY REPEATS [L]"  map /rdbench/in/NAME (N float64 x, then N uint8
+                                    gates), call scan REPEATS times (on the first L
+                                    elements only, when L is given: the starting
+                                    solution's yardstick runs on a slice), each time
+                                    writing its result to /rdbench/out/NAME, then reply
+                                    "done"
   <- "quit"
 The parent publishes the input file only after its clock has started, and stops the clock
 only once it has frozen every process of the jail after the first byte of the reply; it
@@ -35,14 +38,15 @@ del _rng
 proto.write("ready\n")
 for line in sys.stdin:
     command = line.split()
-    if command[:1] == ["go"] and len(command) == 5:
+    if command[:1] == ["go"] and len(command) in (5, 6):
         name, n, decay, repeats = command[1], int(command[2]), float(command[3]), int(command[4])
+        length = int(command[5]) if len(command) == 6 else n
         source = os.path.join("/rdbench/in", name)
         for _ in range(repeats):
-            x = np.asarray(np.memmap(source, dtype=np.float64, mode="c", shape=(n,)))
+            x = np.asarray(np.memmap(source, dtype=np.float64, mode="c", shape=(n,)))[:length]
             gates = np.asarray(
                 np.memmap(source, dtype=np.uint8, mode="c", offset=8 * n, shape=(n,))
-            )
+            )[:length]
             result = np.ascontiguousarray(scan(x, gates, decay), dtype=np.float64)
             with open(os.path.join("/rdbench/out", name), "wb") as out:
                 out.write(memoryview(result).cast("B"))

@@ -39,6 +39,9 @@ import numpy as np
 
 from rdbench.errors import InvalidSubmission, TimingUnreliable
 from rdbench.sandbox import JailSpec, jail_argv
+from rdbench.tasks._priority import autogroup_of as _autogroup_of
+from rdbench.tasks._priority import descendants as _descendants
+from rdbench.tasks._priority import raise_session_priority as _raise_session_priority
 from rdbench.tasks.contract import (
     Normalization,
     Resources,
@@ -71,8 +74,6 @@ YARDSTICK_STEPS = (30, 50)
 #: The yardstick's two measurements (before and after the solution) may differ by this
 #: fraction of the smaller one; beyond it the timing is reported unreliable.
 YARDSTICK_MAX_SPREAD = 0.25
-#: Autogroup niceness of the timed run's session (negative = higher priority; needs root).
-PRIORITY_NICE = -20
 #: The model's context (fixed by the architecture in evaluate.py and workspace/model.py).
 CONTEXT = 128
 #: The model's vocabulary (ids 0..76; see evaluate.py and rdbench.tasks._corpus).
@@ -550,62 +551,3 @@ def _tree_cpu_seconds(pid: int) -> float:
             continue  # gone between the listing and the read
         total += sum(int(v) for v in fields[11:15])  # utime stime cutime cstime
     return total / _CLOCK_TICKS
-
-
-def _raise_session_priority(jail_pid: int, wait_s: float = 5.0) -> None:
-    """Best effort: give the jail's session a higher CPU priority, so that other work on a
-    shared machine inflates the measured time less.
-
-    The jail runs in a new session (`bwrap --new-session`), and Linux's autogroup scheduler
-    shares the CPU fairly between sessions whatever a process's own niceness; so the
-    session's autogroup niceness is raised instead, through /proc/<pid>/autogroup. Needs
-    root (CAP_SYS_NICE) and autogroup; silently does nothing otherwise.
-    """
-    own = _autogroup_of("self")
-    if own is None:
-        return  # no autogroup scheduling here (file absent or empty): nothing to do
-    deadline = time.monotonic() + wait_s
-    while time.monotonic() < deadline and _running(jail_pid):
-        for pid in _descendants(jail_pid):
-            group = _autogroup_of(str(pid))
-            if group is None or group == own:
-                continue  # gone, or has not yet started the jail's session
-            try:
-                Path(f"/proc/{pid}/autogroup").write_text(str(PRIORITY_NICE))
-            except OSError:
-                pass  # not permitted (no CAP_SYS_NICE), or gone
-            return
-        time.sleep(0.01)
-
-
-def _autogroup_of(pid: str) -> str | None:
-    """The autogroup a process belongs to (e.g. "/autogroup-7897"), or None when the process
-    is gone or the kernel reports none: with autogroup disabled (`noautogroup`, or
-    kernel.sched_autogroup_enabled=0 on some kernels) /proc/<pid>/autogroup reads empty."""
-    try:
-        fields = Path(f"/proc/{pid}/autogroup").read_text().split()
-    except OSError:
-        return None
-    return fields[0] if fields else None
-
-
-def _descendants(pid: int) -> list[int]:
-    found, stack = [], [pid]
-    while stack:
-        current = stack.pop()
-        try:
-            children = Path(f"/proc/{current}/task/{current}/children").read_text().split()
-        except OSError:
-            continue
-        for child in children:
-            found.append(int(child))
-            stack.append(int(child))
-    return found
-
-
-def _running(pid: int) -> bool:
-    """Whether child `pid` has not exited yet (checked without reaping it)."""
-    try:
-        return os.waitid(os.P_PID, pid, os.WEXITED | os.WNOHANG | os.WNOWAIT) is None
-    except ChildProcessError:
-        return False
