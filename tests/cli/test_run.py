@@ -182,6 +182,7 @@ def test_total_budget_gives_k_attempts_resumes_and_prices(tmp_path, capsys):
 
     # The analysis reads the k attempts, with tokens and cost, as best-of-k.
     from rdbench.records import read_eval_logs
+    from rdbench.records.inspect_logs import list_log_files
     from rdbench.stats.best_of_k import best_of_k_by_task
 
     files = sorted(log_dir.glob("*.eval"))
@@ -351,3 +352,48 @@ def test_reaper_takes_stale_scoring_folders_only(tmp_path):
     assert sorted(removed) == sorted(stale)
     assert not any(p.exists() for p in stale)
     assert busy.exists() and fresh.exists() and other.exists()
+
+
+# -- issue 14: two scaffolds of one model into one log dir ---------------------------------------
+def test_two_scaffolds_run_into_one_log_dir_and_the_records_keep_them_apart(
+    tmp_path, monkeypatch
+):
+    """`--scaffold react,react-minimal`: one eval set, a task per (family, scaffold); the
+    records give each attempt its scaffold and the family's task id, elicitation's
+    configurations tell them apart, and the same command again resumes (runs nothing)."""
+    from scripted_run import ScriptedModel
+
+    from rdbench.records import read_eval_logs
+    from rdbench.records.inspect_logs import list_log_files
+    from rdbench.stats.elicitation import label_configurations
+
+    monkeypatch.setenv("RDBENCH_TASKS_PATH", str(Path(__file__).parents[1] / "humans/fixtures"))
+    calls = tmp_path / "calls.txt"
+    plan = plan_run(model="mockllm/model", tasks="human_fixture", attempts=1,
+                    attempt_length="5m", sandbox="local", scaffold="react,react-minimal",
+                    agent_label="scripted")
+    logs = execute_run(plan, log_dir=tmp_path / "logs", max_samples=1, display="none",
+                       model_args={"custom_outputs": ScriptedModel(calls)})
+    assert sorted(str(log.eval.task) for log in logs) == [
+        "human_fixture@react-minimal-v1", "human_fixture@react-v1"]
+    attempts, _, _ = read_eval_logs(list_log_files(tmp_path / "logs"))
+    assert sorted(attempts["scaffold"]) == ["react-minimal-v1", "react-v1"]
+    assert set(attempts["task_id"]) == {"human_fixture/main"}
+    # the same scripted actions under both scaffolds: the same valid score
+    assert attempts["score"].tolist() == [pytest.approx(0.7)] * 2
+    assert label_configurations(attempts).nunique() == 2
+    made = len(calls.read_text().splitlines())
+    execute_run(plan, log_dir=tmp_path / "logs", max_samples=1, display="none",
+                model_args={"custom_outputs": ScriptedModel(calls)})
+    assert len(calls.read_text().splitlines()) == made  # resumed: nothing ran again
+
+
+def test_a_scaffold_named_twice_is_one_clear_error():
+    from rdbench.errors import UserError
+
+    with pytest.raises(UserError, match="--scaffold names react twice"):
+        plan_run(model="mockllm/model", tasks="optimize_kernel", sandbox="local",
+                 scaffold="react,react", check_model_now=False)
+    with pytest.raises(UserError, match="unknown scaffold 'nosuch'"):
+        plan_run(model="mockllm/model", tasks="optimize_kernel", sandbox="local",
+                 scaffold="react,nosuch", check_model_now=False)

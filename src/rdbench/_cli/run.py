@@ -55,8 +55,10 @@ def attempts_for_budget(attempt_length_s: float, total_budget_s: float) -> int:
 @click.option("--sandbox", type=click.Choice(["bwrap", "local", "docker"]), default="bwrap",
               show_default=True, help="Sandbox of each attempt (local gives no isolation).")
 @click.option("--scaffold", default=None,
-              help="Agent scaffold settings (react, react-compact, react-minimal, small-model). "
-                   "Default: react (small-model for rdbench-local models).")
+              help="Agent scaffold settings (react, react-compact, react-minimal, small-model); "
+                   "several, comma-separated (react,react-minimal), run every task under each "
+                   "into the same log dir, kept apart in the records (for `rdbench "
+                   "elicitation`). Default: react (small-model for rdbench-local models).")
 @click.option("--agent", "agent_label", default=None,
               help="Agent label in the records (default: the model name).")
 @click.option("--token-limit", type=click.IntRange(min=1), default=None,
@@ -151,9 +153,15 @@ class RunPlan:
     attempt_length_s: float | None
     total_budget_s: float | None
     sandbox: str
-    settings: Any
+    #: The scaffolds' settings, one or more: each runs every task of the plan.
+    scaffolds: tuple[Any, ...]
     agent_label: str
     prices: dict[str, float] | None
+
+    @property
+    def settings(self) -> Any:
+        """The first (with one scaffold: the) scaffold's settings."""
+        return self.scaffolds[0]
 
 
 def plan_run(
@@ -176,8 +184,9 @@ def plan_run(
         The run plan.
 
     Raises:
-        UserError: a bad task, duration, budget combination, scaffold, price file, model
-            name, missing provider package or API key (one line each).
+        UserError: a bad task, duration, budget combination, scaffold (or one named
+            twice), price file, model name, missing provider package or API key (one line
+            each).
     """
     from rdbench._cli._durations import parse_duration
     from rdbench.agents.pricing import load_prices, price_for
@@ -207,7 +216,13 @@ def plan_run(
         epochs = attempts or 1
 
     default_scaffold = "small-model" if model.startswith("rdbench-local/") else "react"
-    settings = get_scaffold(scaffold or default_scaffold).with_attempt_length(length_s)
+    names = [n.strip() for n in (scaffold or default_scaffold).split(",") if n.strip()]
+    if not names:
+        raise UserError("--scaffold is empty: give e.g. react or react,react-minimal")
+    twice = sorted({n for n in names if names.count(n) > 1})
+    if twice:
+        raise UserError(f"--scaffold names {', '.join(twice)} twice: give each scaffold once")
+    scaffolds = tuple(get_scaffold(n).with_attempt_length(length_s) for n in names)
     price = price_for(model, load_prices(prices))
     if sandbox == "bwrap":
         _check_bwrap()
@@ -222,7 +237,7 @@ def plan_run(
         attempt_length_s=length_s,
         total_budget_s=total_s,
         sandbox=sandbox,
-        settings=settings,
+        scaffolds=scaffolds,
         agent_label=agent_label or model,
         prices=price,
     )
@@ -242,36 +257,41 @@ def _check_bwrap() -> None:
 def build_tasks(
     plan: RunPlan, token_limit: int | None = None, message_limit: int | None = None
 ) -> list[Any]:
-    """Return one Inspect Task per family of the plan, with the scaffold and its metadata."""
+    """Return one Inspect Task per (scaffold, family) of the plan, each with its scaffold's
+    settings in its log's metadata. With several scaffolds a task is named
+    `FAMILY@SCAFFOLD` (e.g. `optimize_kernel@react-minimal-v1`), so that one eval set (one
+    log directory) holds them apart; its samples keep the family's task ids."""
     from rdbench.agents import rdbench_agent
+    from rdbench.logschema import EvalMetadata
     from rdbench.tasks.inspect_adapter import family_task
 
-    from rdbench.logschema import EvalMetadata
-
-    metadata = EvalMetadata(
-        agent=plan.agent_label,
-        scaffold=plan.settings.label,
-        scaffold_settings=plan.settings.as_dict(),
-        is_human=False,
-        attempts_per_task=plan.epochs,
-        total_budget_s=plan.total_budget_s,
-        prices={plan.model: plan.prices} if plan.prices is not None else {},
-    ).to_metadata()
     built = []
-    for family, variants in plan.selection:
-        built.append(
-            family_task(
-                family,
-                variants=variants,
-                solver=rdbench_agent(score_visible=family.score_visible, settings=plan.settings),
-                sandbox_spec=plan.sandbox,
-                time_limit=int(plan.attempt_length_s) if plan.attempt_length_s else None,
-                epochs=plan.epochs,
-                token_limit=token_limit,
-                message_limit=message_limit,
-                metadata=metadata,
+    for settings in plan.scaffolds:
+        metadata = EvalMetadata(
+            agent=plan.agent_label,
+            scaffold=settings.label,
+            scaffold_settings=settings.as_dict(),
+            is_human=False,
+            attempts_per_task=plan.epochs,
+            total_budget_s=plan.total_budget_s,
+            prices={plan.model: plan.prices} if plan.prices is not None else {},
+        ).to_metadata()
+        for family, variants in plan.selection:
+            built.append(
+                family_task(
+                    family,
+                    variants=variants,
+                    solver=rdbench_agent(score_visible=family.score_visible, settings=settings),
+                    sandbox_spec=plan.sandbox,
+                    time_limit=int(plan.attempt_length_s) if plan.attempt_length_s else None,
+                    epochs=plan.epochs,
+                    token_limit=token_limit,
+                    message_limit=message_limit,
+                    metadata=metadata,
+                    name=(family.name if len(plan.scaffolds) == 1
+                          else f"{family.name}@{settings.label}"),
+                )
             )
-        )
     return built
 
 

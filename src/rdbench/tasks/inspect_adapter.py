@@ -404,6 +404,7 @@ def family_task(
     message_limit: int | None = None,
     epochs: int = 1,
     metadata: dict[str, Any] | None = None,
+    name: str | None = None,
 ) -> Task:
     """Return the Inspect Task for `family`: one Sample per variant, scored by `rdbench_scorer`.
 
@@ -418,6 +419,8 @@ def family_task(
         epochs: Independent attempts per task.
         metadata: Stored in the log's eval metadata (agent label, scaffold, ...): an
             ``EvalMetadata(...).to_metadata()`` (``rdbench.logschema``).
+        name: The task's name (default: the family's); the samples keep the family's
+            task ids whatever it is.
 
     Raises:
         ValueError: no solver.
@@ -429,7 +432,7 @@ def family_task(
     chosen = variants or family.variants()
     limit = time_limit or max(v.time_limit_s for v in chosen)
     return Task(
-        name=family.name,
+        name=name or family.name,
         dataset=MemoryDataset(
             family_samples(family, chosen, sandbox_spec, time_limit), name=family.name
         ),
