@@ -56,6 +56,9 @@ def is_rdbench_report(path: Path) -> bool:
 @click.option("--title", default="rdbench report", show_default=True, help="Page title.")
 @click.option("--force", is_flag=True,
               help="Replace an existing file at -o even if it is not an rdbench report.")
+@click.option("--crosscheck", "crosscheck_logs", multiple=True, metavar="DIR",
+              help="Add the cross-provider verification section from a `rdbench crosscheck` "
+                   "log dir (repeatable).")
 @click.option("--human-times", "human_times", multiple=True, metavar="LOGS",
               help="Human-baseline logs: tasks with successful baselines use their baselined "
               "time (geometric mean) instead of the estimate; the report says how many rest on "
@@ -71,6 +74,7 @@ def report(
     title: str,
     force: bool,
     human_times: tuple[str, ...] = (),
+    crosscheck_logs: tuple[str, ...] = (),
 ) -> None:
     """Write the HTML report for INPUTS: directories of Inspect logs, .eval files, METR
     runs.jsonl, attempts.parquet, or `metr` for the shipped public METR data.
@@ -88,7 +92,8 @@ def report(
     if release_dates is not None:
         read.append(Path(release_dates))
     out = check_output_path(
-        output, inputs=[*inputs, *read], replaceable=is_rdbench_report, force=force,
+        output, inputs=[*inputs, *read, *crosscheck_logs], replaceable=is_rdbench_report,
+        force=force,
         what="report",
     )
     attempts, trajectories, skipped = load_attempts(list(inputs), skip_bad=skip_bad)
@@ -101,6 +106,11 @@ def report(
         from rdbench.stats.human_times import apply_human_times
 
         attempts = apply_human_times(attempts, load_baselines(human_times))
+    answers = None
+    if crosscheck_logs:
+        from rdbench.crosscheck.analysis import read_crosscheck_logs
+
+        answers = read_crosscheck_logs(list(crosscheck_logs))
     from rdbench._cli._shared import release_dates_for
 
     dates = release_dates_for(release_dates, attempts)
@@ -116,6 +126,7 @@ def report(
         "time horizons and trend",
         "elicitation gap",
         "tables",
+        *(["crosscheck"] if answers is not None else []),
         "writing the page",
     ]
     console = Console(stderr=True)
@@ -144,6 +155,7 @@ def report(
             title=title,
             inputs=list(inputs),
             progress=advance,
+            crosscheck=answers,
         )
         bar.update(task, completed=len(steps))
     click.echo(str(path))

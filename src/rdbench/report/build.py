@@ -438,6 +438,83 @@ def elicitation_section(
     return section, cards, warnings
 
 
+def _pct(value: float, signed: bool = False) -> str:
+    if value is None or not np.isfinite(value):
+        return "-"
+    return f"{value:+.1%}" if signed else f"{value:.0%}"
+
+
+def crosscheck_section(answers: pd.DataFrame, *, n_bootstrap: int, seed: int) -> Section:
+    """Section 7 (with `rdbench report --crosscheck DIR`): the cross-provider verification
+    eval, with the same statistics as `rdbench crosscheck-report`
+    (``rdbench.crosscheck.analysis``): uplift against error correlation, accuracy per arm
+    and how well each verifier catches the solver's mistakes.
+
+    Returns:
+        The section (a sentence instead of the figure when no pair has both an uplift and
+        a finite error correlation).
+    """
+    from rdbench.crosscheck import analysis as an
+
+    section = Section(
+        "crosscheck",
+        "7 · Cross-provider verification",
+        "How much a second model catches the first's mistakes: the accuracy of each "
+        "verification pair (the solver answers, the verifier reviews, the solver may "
+        "revise) over the better of its two members alone and over the compute-matched "
+        "self-consistency control, against how correlated the two models' errors are. "
+        "Intervals: 95%, paired bootstrap over problems.",
+    )
+    accuracy = an.accuracy_table(answers, n_bootstrap=n_bootstrap, seed=seed)
+    uplift = an.uplift_table(answers, n_bootstrap=n_bootstrap, seed=seed)
+    rates = an.verifier_rates(answers)
+    correlation = an.error_correlation(answers)
+    try:
+        section.svg = _svg(figures.crosscheck_figure(uplift, correlation), "fig-crosscheck")
+    except ValueError as ex:
+        section.empty = (f"No uplift against error correlation to draw ({ex}): run the single "
+                         "and verify arms of at least two models (rdbench crosscheck).")
+    if not uplift.empty:
+        section.tables.append(table_html(pd.DataFrame({
+            "solver ← verifier": [f"{r.solver} ← {r.verifier}" for r in uplift.itertuples()],
+            "pairing": uplift["pairing"],
+            "problems": uplift["n"],
+            "pair accuracy": [_pct(v) for v in uplift["pair_accuracy"]],
+            "vs better member": [f"{_pct(r.uplift, True)} [{_pct(r.uplift_low, True)}, "
+                                 f"{_pct(r.uplift_high, True)}]" for r in uplift.itertuples()],
+            "vs self-consistency": [
+                f"{_pct(r.vs_control, True)} [{_pct(r.vs_control_low, True)}, "
+                f"{_pct(r.vs_control_high, True)}]" if np.isfinite(r.vs_control) else "-"
+                for r in uplift.itertuples()],
+        }), css_class="data", numeric_columns=("problems", "pair accuracy")))
+    if not rates.empty:
+        section.tables.append(table_html(pd.DataFrame({
+            "solver ← verifier": [f"{r.solver} ← {r.verifier}" for r in rates.itertuples()],
+            "catches wrong (TPR)": [f"{_pct(r.true_positive_rate)} of {r.n_wrong}"
+                                    for r in rates.itertuples()],
+            "flags right (FPR)": [f"{_pct(r.flag_rate_on_right)} of {r.n_right}"
+                                  for r in rates.itertuples()],
+            "talked out of right": [_pct(v) for v in rates["talked_out_rate"]],
+            "wrong fixed": [_pct(v) for v in rates["fixed_rate"]],
+        }), css_class="data"))
+    section.tables.append(table_html(pd.DataFrame({
+        "arm": accuracy["arm"],
+        "solver": accuracy["solver"],
+        "verifier": [v if v != s else "" for v, s in zip(accuracy["verifier"],
+                                                          accuracy["solver"])],
+        "problems": accuracy["n"],
+        "accuracy": [f"{_pct(r.accuracy)} [{_pct(r.low)}, {_pct(r.high)}]"
+                     for r in accuracy.itertuples()],
+        "unparsable": [_pct(v) for v in accuracy["unparsable"]],
+    }), css_class="data", numeric_columns=("problems", "accuracy", "unparsable")))
+    section.notes.append(
+        f"{answers['problem_id'].nunique()} problems; read from "
+        f"{answers['source'].nunique()} crosscheck logs. The same tables in the terminal: "
+        "rdbench crosscheck-report."
+    )
+    return section
+
+
 def tables_section(attempts) -> Section:
     """Section 5: the per-family table and the list of attempts with their transcripts.
 
@@ -500,6 +577,7 @@ def build_report(
     title: str = "rdbench report",
     inputs: list[str] | None = None,
     progress: Callable[[str], None] | None = None,
+    crosscheck: pd.DataFrame | None = None,
 ) -> Report:
     """Compute every section of the report (see :func:`write_report` for the arguments).
 
@@ -562,6 +640,10 @@ def build_report(
         )
     step("tables")
     tables = tables_section(attempts)
+    extra = []
+    if crosscheck is not None:
+        step("crosscheck")
+        extra.append(crosscheck_section(crosscheck, n_bootstrap=n_bootstrap, seed=seed))
     is_human = attempts["is_human"].astype(bool)
     head = [
         (
@@ -580,7 +662,7 @@ def build_report(
         title=title,
         summary=head + cards,
         inputs=list(inputs or sorted(source.unique())),
-        sections=[budget, traj, horizon, trend, elicitation, tables],
+        sections=[budget, traj, horizon, trend, elicitation, tables, *extra],
         warnings=warnings,
         credits=(
             [
@@ -605,6 +687,7 @@ def write_report(
     title: str = "rdbench report",
     inputs: list[str] | None = None,
     progress: Callable[[str], None] | None = None,
+    crosscheck: pd.DataFrame | None = None,
 ) -> Path:
     """Write the self-contained HTML report for an Attempt table.
 
@@ -623,6 +706,8 @@ def write_report(
         title: the page title.
         inputs: the input names listed on the page (default: the attempts' sources).
         progress: called with a short label before each step (for a progress display).
+        crosscheck: the answers table of a crosscheck run
+            (``rdbench.crosscheck.analysis.read_crosscheck_logs``): adds section 7.
 
     Returns:
         The path written. The page is written to a temporary file first and renamed, so
@@ -645,6 +730,7 @@ def write_report(
         title=title,
         inputs=inputs,
         progress=progress,
+        crosscheck=crosscheck,
     )
     if progress:
         progress("writing the page")

@@ -31,6 +31,7 @@ from rdbench.report._style import (
 from rdbench.stats.status import HorizonStatus
 
 __all__ = [
+    "crosscheck_figure",
     "budget_figure",
     "trajectory_figure",
     "horizon_figure",
@@ -605,5 +606,74 @@ def elicitation_figure(
         ax.set_yticks(y, [f"{r.model}: {r.base} → {r.elicited}" for r in rows.itertuples()])
         ax.set_ylim(-0.7, len(rows) - 0.3)
         ax.set_xlabel("ratio of 50% horizons (better / weakest configuration), 95% CI")
+        fig.suptitle(title)
+    return fig
+
+
+def crosscheck_figure(
+    uplift: pd.DataFrame,
+    correlation: pd.DataFrame,
+    *,
+    title: str = "Verification uplift against error correlation",
+) -> Figure:
+    """One point per (solver, verifier) pair: the uplift of the verification protocol over
+    the pair's better member (with its paired 95% CI) against the correlation of the two
+    models' errors on the single arm. Independent errors are what a second model can catch;
+    cross-provider pairs are drawn apart from same-family ones.
+
+    Args:
+        uplift: ``solver, verifier, pairing, uplift, uplift_low, uplift_high`` (from
+            ``rdbench.crosscheck.analysis.uplift_table``).
+        correlation: ``model_a, model_b, phi`` (from ``error_correlation``; unordered pairs).
+        title: the figure title.
+
+    Returns:
+        The figure.
+
+    Raises:
+        ValueError: a missing column, or no pair with both an uplift and a finite
+            correlation.
+    """
+    _require(uplift, ["solver", "verifier", "pairing", "uplift", "uplift_low", "uplift_high"],
+             "crosscheck_figure")
+    _require(correlation, ["model_a", "model_b", "phi"], "crosscheck_figure")
+    phi = {frozenset((r.model_a, r.model_b)): float(r.phi) for r in correlation.itertuples()}
+    rows = uplift.assign(
+        phi=[phi.get(frozenset((r.solver, r.verifier)), np.nan) for r in uplift.itertuples()]
+    )
+    rows = rows[np.isfinite(rows["phi"].astype(float))].reset_index(drop=True)
+    if rows.empty:
+        raise ValueError("crosscheck_figure: no pair with an uplift and a finite correlation")
+    styles = {"cross_provider": ("o", "#4C72B0", "cross-provider"),
+              "same_family": ("s", "#DD8452", "same family")}
+    with figure_style():
+        fig, ax = new_figure(9.6, 4.6)
+        shown: set[str] = set()
+        seen: set[frozenset] = set()
+        span = max(float(rows["phi"].max() - rows["phi"].min()), 0.2)
+        for row in rows.itertuples():
+            marker, color, label = styles.get(row.pairing, ("D", "#55A868", str(row.pairing)))
+            # the two directions of a pair share their correlation: draw them side by side,
+            # labelled left and right
+            key = frozenset((row.solver, row.verifier))
+            second = key in seen
+            seen.add(key)
+            x = row.phi + (0.015 if second else -0.015) * span
+            ax.errorbar([x], [row.uplift],
+                        yerr=[[max(row.uplift - row.uplift_low, 0)],
+                              [max(row.uplift_high - row.uplift, 0)]],
+                        fmt=marker, ms=7, color=color, elinewidth=1.2, capsize=3, zorder=3,
+                        label=None if label in shown else label)
+            shown.add(label)
+            ax.annotate(f"{row.solver} ← {row.verifier}", xy=(x, row.uplift),
+                        xytext=(6 if second else -6, 4), textcoords="offset points",
+                        ha="left" if second else "right", fontsize=8)
+        low, high = float(rows["phi"].min()), float(rows["phi"].max())
+        ax.set_xlim(low - 0.45 * span, high + 0.45 * span)
+        ax.axhline(0.0, color="#555555", lw=1)
+        ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _pos: f"{100 * v:+.3g}%"))
+        ax.set_xlabel("error correlation of the two models (phi, single arm)")
+        ax.set_ylabel("uplift over the better member (95% CI)")
+        ax.legend(loc="best", frameon=False)
         fig.suptitle(title)
     return fig
