@@ -15,7 +15,6 @@ import tempfile
 from contextvars import ContextVar
 from functools import lru_cache
 from pathlib import Path
-from collections.abc import Callable
 from typing import Any
 
 import anyio
@@ -58,30 +57,17 @@ ARCHIVE_IN_SANDBOX = "/tmp/.rdbench-workspace.tar"
 
 # Set while a `score` tool call is scoring, so the scorer knows the call is intermediate.
 _intermediate: ContextVar[bool] = ContextVar("rdbench_intermediate", default=False)
-# The clock that stamps trajectory points: Inspect's working time, unless a caller (the
-# human baseline agent, whose clock excludes breaks) supplies its own.
-_working_clock: ContextVar[Callable[[], float] | None] = ContextVar(
-    "rdbench_working_clock", default=None
-)
 
 
 class intermediate_scoring:
-    """Context manager marking scorer calls inside it as intermediate (for custom tools).
-
-    Args:
-        clock: Returns the working seconds to stamp the trajectory point with (default:
-            Inspect's sample working time).
-    """
-
-    def __init__(self, clock: Callable[[], float] | None = None) -> None:
-        self._clock = clock
+    """Context manager marking scorer calls inside it as intermediate (for custom tools,
+    e.g. the human baseline's `score` command); their trajectory points are stamped with
+    Inspect's sample working time."""
 
     def __enter__(self) -> None:
         self._token = _intermediate.set(True)
-        self._clock_token = _working_clock.set(self._clock)
 
     def __exit__(self, *exc: object) -> None:
-        _working_clock.reset(self._clock_token)
         _intermediate.reset(self._token)
 
 
@@ -102,7 +88,8 @@ def _variant(family: TaskFamily, task_id: str) -> TaskVariant:
 async def export_workspace(dest: Path) -> Path:
     """Copy the current sample's workspace (the sandbox's working directory) to host `dest`.
 
-    Uses the sandbox's host directory when it exposes one (bwrap, local); otherwise tars
+    Uses the sandbox's host directory when it exposes one (Inspect's local provider, the
+    human baseline's local sandbox); otherwise (bwrap, docker) tars
     the workspace inside the sandbox and reads the archive out (any provider).
 
     Raises:
@@ -222,7 +209,7 @@ def rdbench_scorer(family: str) -> Scorer:
             trajectory = list(store().get(TRAJECTORY_KEY, []))
             trajectory.append(
                 TrajectoryPoint(
-                    working_s=round(float((_working_clock.get() or sample_working_time)()), 3),
+                    working_s=round(float(sample_working_time()), 3),
                     raw=result.raw,
                     score=result.normalized,
                     valid=result.valid,
