@@ -1,0 +1,37 @@
+"""Transcript review: monitors that read every attempt's log and say what they found.
+
+Rule monitors (``rdbench.review.rules``) are deterministic functions over a flattened
+transcript (``rdbench.review.transcript``); their findings carry evidence (the message
+index and the triggering lines). ``rdbench.review.store`` runs them over logs and keeps
+the results beside each log; ``rdbench.review.corpus`` is the labelled corpus they are
+measured on (``bench/monitors.py``).
+"""
+
+from rdbench.review.findings import MONITOR_KINDS, Finding, Kind
+from rdbench.review.rules import RULE_MONITORS, run_rules
+from rdbench.review.transcript import (
+    Action,
+    FamilyFiles,
+    ReviewInputError,
+    Transcript,
+    Utterance,
+    family_files,
+    read_transcripts,
+    transcript_from_sample,
+)
+
+__all__ = [
+    "MONITOR_KINDS",
+    "RULE_MONITORS",
+    "Action",
+    "FamilyFiles",
+    "Finding",
+    "Kind",
+    "ReviewInputError",
+    "Transcript",
+    "Utterance",
+    "family_files",
+    "read_transcripts",
+    "run_rules",
+    "transcript_from_sample",
+]
