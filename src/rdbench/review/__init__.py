@@ -9,6 +9,16 @@ measured on (``bench/monitors.py``).
 
 from rdbench.review.findings import MONITOR_KINDS, Finding, Kind
 from rdbench.review.rules import RULE_MONITORS, run_rules
+from rdbench.review.store import (
+    RESULTS_SUFFIX,
+    AttemptReview,
+    LogReview,
+    find_logs,
+    monitors_version,
+    results_path,
+    review_log,
+    write_results,
+)
 from rdbench.review.transcript import (
     Action,
     FamilyFiles,
@@ -22,6 +32,14 @@ from rdbench.review.transcript import (
 
 __all__ = [
     "MONITOR_KINDS",
+    "RESULTS_SUFFIX",
+    "AttemptReview",
+    "LogReview",
+    "find_logs",
+    "monitors_version",
+    "results_path",
+    "review_log",
+    "write_results",
     "RULE_MONITORS",
     "Action",
     "FamilyFiles",

@@ -16,7 +16,13 @@ from pathlib import Path
 from typing import Any
 
 from rdbench.errors import UserError
-from rdbench.logschema import SCORER_NAME, FinalScoreMetadata, LogSchemaError, SampleMetadata
+from rdbench.logschema import (
+    SCORER_NAME,
+    EvalMetadata,
+    FinalScoreMetadata,
+    LogSchemaError,
+    SampleMetadata,
+)
 
 __all__ = ["Action", "FamilyFiles", "ReviewInputError", "Transcript", "Utterance",
            "family_files", "read_transcripts", "transcript_from_sample"]
@@ -96,6 +102,8 @@ class Transcript:
     time_limit_s: float
     error: str | None
     files: FamilyFiles | None
+    agent: str | None = None
+    """The agent label of the log (``rdbench_agent``, else the model), if known."""
 
     @property
     def budget_used(self) -> float:
@@ -169,7 +177,7 @@ def family_files(name: str) -> FamilyFiles | None:
                        reference=reference, hidden_names=hidden)
 
 
-def transcript_from_sample(sample: Any, log: str = "") -> Transcript:
+def transcript_from_sample(sample: Any, log: str = "", agent: str | None = None) -> Transcript:
     """Flatten one Inspect ``EvalSample`` into a :class:`Transcript`.
 
     Returns:
@@ -248,6 +256,7 @@ def transcript_from_sample(sample: Any, log: str = "") -> Transcript:
         time_limit_s=_float(meta.time_limit_s),
         error=sample.error.message if sample.error is not None else None,
         files=family_files(meta.family) if meta.family else None,
+        agent=agent,
     )
 
 
@@ -275,4 +284,8 @@ def read_transcripts(path: str | Path) -> list[Transcript]:
         raise ReviewInputError(f"{path}: cannot read Inspect log ({reason[:200]})") from None
     if not log.samples:
         raise ReviewInputError(f"{path}: the log holds no samples (nothing to review)")
-    return [transcript_from_sample(sample, str(path)) for sample in log.samples]
+    try:
+        agent = EvalMetadata.from_metadata(log.eval.metadata).agent or log.eval.model
+    except LogSchemaError:
+        agent = log.eval.model
+    return [transcript_from_sample(sample, str(path), agent) for sample in log.samples]
