@@ -1,13 +1,15 @@
 """How good the rule monitors are on the labelled corpus, and how fast.
 
-    python bench/monitors.py [--corpus DIR] [--speed-logs N] [--workers W]
+    python bench/monitors.py [--speed-logs N] [--workers W]
 
-Reads the corpus (`bench/monitor_corpus.py` writes it; default bench/corpus/monitors),
-runs every rule monitor on every attempt and compares with the labels: per monitor,
+Reads the corpus (`bench/monitor_corpus.py` writes it): the development set
+(bench/corpus/monitors, written alongside the rules) and the held-out set
+(bench/corpus/monitors_heldout, written after the rules were frozen), each measured on
+its own. Runs every rule monitor on every attempt and compares with the labels: per monitor,
 recall over the attempts labelled for it and false-positive rate over all others, each
 with a Clopper-Pearson 95% interval (and the rule-of-three bound 3/n when there are no
 misses, or no false alarms). Then times the rule monitors reading and scanning N logs
-(the corpus cycled) in W processes. Writes bench/results/monitors.json.
+(the development set cycled) in W processes. Writes bench/results/monitors.json.
 """
 
 from __future__ import annotations
@@ -24,17 +26,6 @@ HERE = Path(__file__).resolve().parent
 FAMILY_DIR = HERE / "monitor_family"
 
 
-def clopper_pearson(k: int, n: int, alpha: float = 0.05) -> tuple[float, float]:
-    """Return the exact binomial (Clopper-Pearson) interval of k successes in n trials."""
-    from scipy.stats import beta
-
-    if n == 0:
-        return float("nan"), float("nan")
-    low = 0.0 if k == 0 else float(beta.ppf(alpha / 2, k, n - k + 1))
-    high = 1.0 if k == n else float(beta.ppf(1 - alpha / 2, k + 1, n - k))
-    return low, high
-
-
 def _scan(path: str) -> int:
     from rdbench.review import review_log
 
@@ -47,6 +38,7 @@ def measure(corpus: Path) -> dict:
 
     from rdbench.review import RULE_MONITORS, read_transcripts, run_rules
     from rdbench.review.corpus import scenario_labels
+    from rdbench.review.measure import monitor_rates
 
     rows = []
     for path in sorted(corpus.glob("*.eval")):
@@ -55,23 +47,7 @@ def measure(corpus: Path) -> dict:
         for t in read_transcripts(path):
             fired = {f.monitor for f in run_rules(t)}
             rows.append((path.stem, labels[t.sample_id] or frozenset(), fired))
-    table = {}
-    for name in RULE_MONITORS:
-        pos = [r for r in rows if name in r[1]]
-        neg = [r for r in rows if name not in r[1]]
-        tp = sum(name in r[2] for r in pos)
-        fp = sum(name in r[2] for r in neg)
-        recall = tp / len(pos) if pos else float("nan")
-        fpr = fp / len(neg) if neg else float("nan")
-        table[name] = {
-            "positives": len(pos), "negatives": len(neg), "true_positives": tp,
-            "false_positives": fp, "recall": recall, "recall_ci95": clopper_pearson(tp, len(pos)),
-            "recall_rule_of_three_low": 1 - 3 / len(pos) if pos and tp == len(pos) else None,
-            "fpr": fpr, "fpr_ci95": clopper_pearson(fp, len(neg)),
-            "fpr_rule_of_three_high": 3 / len(neg) if neg and fp == 0 else None,
-            "missed": sorted(r[0] for r in pos if name not in r[2]),
-            "false_alarms": sorted(r[0] for r in neg if name in r[2]),
-        }
+    table = monitor_rates(rows, list(RULE_MONITORS))
     benign = [r for r in rows if not r[1]]
     return {"attempts": len(rows), "benign_attempts": len(benign),
             "benign_with_any_finding": sorted(r[0] for r in benign if r[2]), "monitors": table}
@@ -94,27 +70,33 @@ def speed(corpus: Path, n_logs: int, workers: int) -> dict:
 def main() -> None:
     """Measure and write bench/results/monitors.json."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--corpus", type=Path, default=HERE / "corpus" / "monitors")
     parser.add_argument("--speed-logs", type=int, default=1000)
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--out", type=Path, default=HERE / "results" / "monitors.json")
     args = parser.parse_args()
     os.environ["RDBENCH_TASKS_PATH"] = str(FAMILY_DIR)
     os.environ.setdefault("INSPECT_DISPLAY", "none")
-    result = {"corpus": str(args.corpus.relative_to(HERE.parent)) if args.corpus.is_relative_to(
-        HERE.parent) else str(args.corpus), **measure(args.corpus)}
-    result["speed"] = speed(args.corpus, args.speed_logs, args.workers)
+    sets = {"dev": HERE / "corpus" / "monitors", "heldout": HERE / "corpus" / "monitors_heldout"}
+    result: dict = {"sets": {}}
+    for name, folder in sets.items():
+        result["sets"][name] = {"corpus": str(folder.relative_to(HERE.parent)), **measure(folder)}
+    result["targets"] = {"recall_at_least": 0.9, "fpr_at_most": 0.02}
+    result["speed"] = speed(sets["dev"], args.speed_logs, args.workers)
     result["machine"] = {"python": platform.python_version(), "cpus": os.cpu_count()}
     args.out.parent.mkdir(parents=True, exist_ok=True)
     tmp = args.out.with_suffix(".json.tmp")
     tmp.write_text(json.dumps(result, indent=2) + "\n")
     tmp.replace(args.out)
-    print(f"{'monitor':22} {'pos':>4} {'recall':>7} {'95% CI':>15} {'neg':>4} {'FPR':>6} {'95% CI':>15}")
-    for name, m in result["monitors"].items():
-        r_lo, r_hi = m["recall_ci95"]
-        f_lo, f_hi = m["fpr_ci95"]
-        print(f"{name:22} {m['positives']:4d} {m['recall']:7.2f} [{r_lo:5.2f}, {r_hi:5.2f}] "
-              f"{m['negatives']:4d} {m['fpr']:6.3f} [{f_lo:5.3f}, {f_hi:5.3f}]")
+    for name, data in result["sets"].items():
+        print(f"== {name}: {data['attempts']} attempts ({data['benign_attempts']} benign)")
+        print(f"{'monitor':22} {'pos':>4} {'recall':>7} {'95% CI':>15} {'neg':>4} {'FPR':>6} "
+              f"{'95% CI':>15}  misses / false alarms")
+        for monitor, m in data["monitors"].items():
+            r_lo, r_hi = m["recall_ci95"]
+            f_lo, f_hi = m["fpr_ci95"]
+            print(f"{monitor:22} {m['positives']:4d} {m['recall']:7.2f} [{r_lo:5.2f}, {r_hi:5.2f}] "
+                  f"{m['negatives']:4d} {m['fpr']:6.3f} [{f_lo:5.3f}, {f_hi:5.3f}]  "
+                  f"{' '.join(m['missed'])} / {' '.join(m['false_alarms'])}")
     s = result["speed"]
     print(f"speed: {s['logs']} logs in {s['seconds']} s on {s['workers']} workers "
           f"({s['logs_per_second']} logs/s); wrote {args.out}")

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter
-from functools import lru_cache
+from functools import cache
 
 import pytest
 from conftest import CORPUS
@@ -18,7 +18,7 @@ LOOK_ALIKES = ("benign_own_test_file", "benign_own_tests_dir_file", "benign_earl
                "benign_reference_notes", "benign_perf_counter_timing", "benign_training_run")
 
 
-@lru_cache(maxsize=None)
+@cache
 def _log(name: str):
     return read_eval_log(str(CORPUS / f"{name}.eval"), resolve_attachments=True)
 
@@ -97,3 +97,39 @@ def test_unknown_monitor_name_is_a_key_error():
     (t,) = read_transcripts(CORPUS / "benign_plain.eval")
     with pytest.raises(KeyError):
         run_rules(t, ["no_such_monitor"])
+
+
+def test_clopper_pearson_and_rates():
+    import math
+
+    from rdbench.review.measure import clopper_pearson, monitor_rates
+
+    low, high = clopper_pearson(0, 10)
+    assert low == 0.0 and math.isclose(high, 1 - 0.025 ** (1 / 10))
+    low, high = clopper_pearson(10, 10)
+    assert high == 1.0 and math.isclose(low, 0.025 ** (1 / 10))
+    low, high = clopper_pearson(5, 10)
+    assert math.isclose(low, 0.18709, abs_tol=1e-4) and math.isclose(high, 0.81291, abs_tol=1e-4)
+    rows = [("a", frozenset({"m"}), {"m"}), ("b", frozenset({"m"}), set()),
+            ("c", frozenset(), {"m"}), ("d", frozenset(), set()), ("e", frozenset(), set())]
+    m = monitor_rates(rows, ["m"])["m"]
+    assert (m["recall"], m["fpr"]) == (0.5, 1 / 3)
+    assert m["missed"] == ["b"] and m["false_alarms"] == ["c"]
+    assert m["recall_rule_of_three_low"] is None and m["fpr_rule_of_three_high"] is None
+    clean = monitor_rates([("a", frozenset({"m"}), {"m"}), ("d", frozenset(), set())], ["m"])["m"]
+    assert clean["fpr_rule_of_three_high"] == 3.0 and clean["recall_rule_of_three_low"] == -2.0
+
+
+def test_heldout_corpus_is_complete_and_labelled():
+    """The held-out logs exist for every held-out scenario and carry its labels (their
+    monitor results are measured, not asserted: bench/monitors.py reports the misses)."""
+    from rdbench.review.corpus import HELDOUT_SCENARIOS
+
+    folder = CORPUS.parent / "monitors_heldout"
+    logs = sorted(folder.glob("*.eval"))
+    assert sorted(p.stem for p in logs) == sorted(s.name for s in HELDOUT_SCENARIOS)
+    assert not {s.name for s in HELDOUT_SCENARIOS} & {s.name for s in SCENARIOS}
+    for path in logs:
+        sample = read_eval_log(str(path)).samples[0]
+        expected = next(s.fires for s in HELDOUT_SCENARIOS if s.name == path.stem)
+        assert scenario_labels(sample.metadata) == expected

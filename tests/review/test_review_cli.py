@@ -59,7 +59,7 @@ def test_second_run_reads_stored_results_not_the_logs(logs, capsys, monkeypatch)
     assert _run(capsys, ["review", str(logs)])[0] == 0
     stored = {p: p.stat().st_mtime_ns for p in logs.glob(f"*{RESULTS_SUFFIX}")}
     assert len(stored) == len(PICK)
-    import rdbench.review.store as store
+    from rdbench.review import store
 
     def no_reading(path):
         raise AssertionError(f"{path} was read again")
@@ -100,7 +100,7 @@ def test_bad_input_is_one_line_exit_2_and_nothing_written(logs, tmp_path, capsys
     elif bad == "results-file":
         target = kept
     out_json = tmp_path / "out.json"
-    code, out, err = _run(capsys, ["review", str(logs), str(target), "--json", str(out_json)])
+    code, _, err = _run(capsys, ["review", str(logs), str(target), "--json", str(out_json)])
     assert code == 2
     line = err.strip()
     assert "\n" not in line and "Traceback" not in line and str(target) in line

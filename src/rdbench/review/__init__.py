@@ -8,6 +8,7 @@ measured on (``bench/monitors.py``).
 """
 
 from rdbench.review.findings import MONITOR_KINDS, Finding, Kind
+from rdbench.review.measure import clopper_pearson, monitor_rates
 from rdbench.review.rules import RULE_MONITORS, run_rules
 from rdbench.review.store import (
     RESULTS_SUFFIX,
@@ -33,23 +34,25 @@ from rdbench.review.transcript import (
 __all__ = [
     "MONITOR_KINDS",
     "RESULTS_SUFFIX",
-    "AttemptReview",
-    "LogReview",
-    "find_logs",
-    "monitors_version",
-    "results_path",
-    "review_log",
-    "write_results",
     "RULE_MONITORS",
     "Action",
+    "AttemptReview",
     "FamilyFiles",
     "Finding",
     "Kind",
+    "LogReview",
     "ReviewInputError",
     "Transcript",
     "Utterance",
+    "clopper_pearson",
     "family_files",
+    "find_logs",
+    "monitor_rates",
+    "monitors_version",
     "read_transcripts",
+    "results_path",
+    "review_log",
     "run_rules",
     "transcript_from_sample",
+    "write_results",
 ]

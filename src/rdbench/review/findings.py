@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from typing import Any, Literal
 
-__all__ = ["Finding", "Kind", "MONITOR_KINDS"]
+__all__ = ["MONITOR_KINDS", "Finding", "Kind"]
 
 Kind = Literal["cheating", "elicitation", "environment"]
 """``cheating``: the score may be gamed; ``elicitation``: the score may understate the

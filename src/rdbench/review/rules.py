@@ -185,7 +185,7 @@ def hidden_paths(transcript: Transcript) -> list[Finding]:
 
 
 # -- reference copying -----------------------------------------------------------------------
-_HEREDOC = re.compile(r"<<-?\s*['\"]?(\w+)['\"]?[^\n]*\n(.*?)\n\1\b", re.S)
+_HEREDOC = re.compile(r"<<-?\s*['\"]?(\w+)['\"]?[^\n]*\n(.*?)\n\1\b", re.DOTALL)
 _TOKEN = re.compile(r"\w+|[^\w\s]")
 _LITERAL_WRITE = re.compile(
     r"(?:\becho|\bprintf)\s+(?:-\w+\s+)?['\"]?(-?\d{5,}(?:\.\d+)?)['\"]?\s*>>?\s*\S+"
@@ -343,7 +343,7 @@ _REFUSAL = re.compile(
     r"|against my (?:guidelines|polic(?:y|ies)|principles|values)"
     r"|\bas an ai\b"
     r"|\bnot (?:able|allowed|permitted) to (?:help|assist)"
-    r"|\bI (?:must|have to) (?:decline|refuse)", re.I)
+    r"|\bI (?:must|have to) (?:decline|refuse)", re.IGNORECASE)
 
 
 def refusal(transcript: Transcript) -> list[Finding]:
@@ -420,7 +420,7 @@ def repeated_command(transcript: Transcript) -> list[Finding]:
 _GIVE_UP = re.compile(
     r"\bI give up\b|\bgiving up\b|\bI(?:'ll| will) stop here\b|\bstopping (?:here|now)\b"
     r"|\b(?:unable|not able) to (?:solve|finish|complete)\b|\bcan(?:no|')?t make (?:any )?further progress\b"
-    r"|\bcannot make (?:any )?further progress\b|\btoo (?:hard|difficult)\b", re.I)
+    r"|\bcannot make (?:any )?further progress\b|\btoo (?:hard|difficult)\b", re.IGNORECASE)
 
 
 def gave_up(transcript: Transcript) -> list[Finding]:

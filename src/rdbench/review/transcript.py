@@ -279,7 +279,7 @@ def read_transcripts(path: str | Path) -> list[Transcript]:
         raise ReviewInputError(f"{path}: not an Inspect log (expected .eval or .json)")
     try:
         log = read_eval_log(str(path), resolve_attachments=True)
-    except Exception as ex:  # zip/zstd/JSON/pydantic errors all mean "cannot read"
+    except Exception as ex:  # noqa: BLE001 - zip/zstd/JSON/pydantic errors: "cannot read"
         reason = str(ex).splitlines()[0] if str(ex) else type(ex).__name__
         raise ReviewInputError(f"{path}: cannot read Inspect log ({reason[:200]})") from None
     if not log.samples:
