@@ -114,3 +114,22 @@ def test_json_output_may_not_be_an_input(logs, capsys):
     code, _, err = _run(capsys, ["review", str(logs / "refusal.eval"),
                                  "--json", str(logs / "refusal.eval")])
     assert code == 2 and "is an input" in err
+
+
+def test_every_attempt_of_a_log_is_reviewed(tmp_path, capsys):
+    """A log with several attempts (epochs): one table per attempt, each its own findings."""
+    from inspect_ai.log import read_eval_log, write_eval_log
+
+    log = read_eval_log(str(CORPUS / "tamper_edit_check.eval"))
+    clean = read_eval_log(str(CORPUS / "benign_plain.eval")).samples[0]
+    second = clean.model_copy(update={"epoch": 2, "id": log.samples[0].id})
+    log.samples = [log.samples[0], second]
+    path = tmp_path / "two.eval"
+    write_eval_log(log, str(path))
+    out_json = tmp_path / "out.json"
+    code, out, err = _run(capsys, ["review", str(path), "--json", str(out_json)])
+    assert code == 0, err
+    assert "2 attempts in 1 logs: 1 flagged" in out
+    attempts = json.loads(out_json.read_text())["attempts"]
+    assert [(a["epoch"], [f["monitor"] for f in a["findings"]]) for a in attempts] == [
+        (1, ["scoring_tampering"]), (2, [])]
