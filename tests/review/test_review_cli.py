@@ -133,3 +133,18 @@ def test_every_attempt_of_a_log_is_reviewed(tmp_path, capsys):
     attempts = json.loads(out_json.read_text())["attempts"]
     assert [(a["epoch"], [f["monitor"] for f in a["findings"]]) for a in attempts] == [
         (1, ["scoring_tampering"]), (2, [])]
+
+
+def test_results_that_cannot_be_stored_are_a_warning(logs, capsys, monkeypatch):
+    from rdbench import outputs
+    from rdbench.errors import UserError
+
+    def refuse(path, text):
+        raise UserError(f"{path}: cannot write: Read-only file system")
+
+    monkeypatch.setattr("rdbench.review.store.atomic_write_text", refuse)
+    assert outputs.atomic_write_text is not refuse
+    code, out, err = _run(capsys, ["review", str(logs / "refusal.eval")])
+    assert code == 0 and "refusal" in out
+    assert "results not stored" in err and "Read-only file system" in err
+    assert not list(logs.glob(f"*{RESULTS_SUFFIX}"))

@@ -6,7 +6,8 @@ from pathlib import Path
 
 import click
 
-from rdbench._cli._shared import make_console, write_json
+from rdbench._cli._shared import make_console, warn, write_json
+from rdbench.errors import UserError
 
 
 @click.command("review")
@@ -36,7 +37,10 @@ def review(logs, which, json_out, rescan) -> None:
     # Scan everything first: a bad log stops the command with no result written anywhere.
     reviews = [review_log(path, use_cache=not rescan) for path in paths]
     for item in reviews:
-        write_results(item)
+        try:
+            write_results(item)
+        except UserError as ex:  # a read-only log folder: review anyway, store nothing
+            warn(f"results not stored: {ex}")
     console = make_console(json_out)
     _print(console, reviews)
     if json_out:
