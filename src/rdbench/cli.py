@@ -36,6 +36,7 @@ _COMMANDS: dict[str, tuple[str, str, str]] = {
                           "Tables of a crosscheck run: uplift, verifier rates, cost."),
     "records": ("rdbench._cli.records", "records", "Convert logs/runs into Attempt tables."),
     "report": ("rdbench._cli.report", "report", "Write the HTML report."),
+    "review": ("rdbench._cli.review", "review", "Transcript monitors: cheating, elicitation, errors."),
 }
 
 
