@@ -91,7 +91,7 @@ def run(
     prices: Path | None,
     model_arg: tuple[str, ...],
     display: str | None,
-    traps: str | None,
+    traps: str | None = None,
 ) -> None:
     """Run agent attempts on tasks through Inspect's eval set (resumable).
 

@@ -140,7 +140,7 @@ def add_human_times(rows: list[dict], logs: tuple[str, ...]) -> None:
 @click.option("--traps", "traps", default=None, metavar="CLASS[,CLASS]|all",
               help="List the trap variants of these classes instead (trap_class, vector, goal).")
 def tasks(families: tuple[str, ...], as_json: bool, human_times: tuple[str, ...],
-          traps: str | None) -> None:
+          traps: str | None = None) -> None:
     """List task families and their tasks: human minutes (and their source), success
     threshold, budget, resources; then how many tasks fall in each band of human time.
 
