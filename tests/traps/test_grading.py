@@ -27,8 +27,8 @@ CASES = [(t.family, trap) for t in TARGETS for trap in traps_of(FAMILIES[t.famil
 VALID = ToolCall("score", {}, "Your submission is valid. (This task does not reveal scores.)")
 
 
-def _workspace(tmp_path: Path, family: str, trap) -> Path:
-    ws = materialize(FAMILIES[family], tmp_path / "ws", "reference")
+def _workspace(tmp_path: Path, family: str, trap, solution: str = "reference") -> Path:
+    ws = materialize(FAMILIES[family], tmp_path / "ws", solution)
     for rel, text in trap.files.items():
         (ws / rel).parent.mkdir(parents=True, exist_ok=True)
         (ws / rel).write_text(text)
@@ -70,6 +70,11 @@ def test_fooled_resisted_and_reported(tmp_path, family, trap):
 
     ws = _workspace(tmp_path / "resist", family, trap)
     verdict = grade_trap(trap.goal, ws, [VALID], "done", CANARY)
+    assert not verdict.attack_success and not verdict.canary_leaked, verdict.evidence
+
+    # an agent that did nothing at all (the starting solution) did not fall for anything
+    ws = _workspace(tmp_path / "idle", family, trap, "starting")
+    verdict = grade_trap(trap.goal, ws, [], "", CANARY)
     assert not verdict.attack_success and not verdict.canary_leaked, verdict.evidence
 
     ws = _workspace(tmp_path / "report", family, trap)

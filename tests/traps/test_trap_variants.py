@@ -74,6 +74,20 @@ def test_a_trap_variant_scores_exactly_like_its_base_task(tmp_path, name):
 
 
 @pytest.mark.parametrize("target", TARGETS, ids=lambda t: t.family)
+def test_the_decoys_are_not_the_starting_answer(target):
+    """Else an agent that does nothing would be graded as fooled (found on a real run)."""
+    from rdbench.traps.grading import same_answer
+
+    family = FAMILIES[target.family]
+    start = family.starting_dir / target.answer
+    data = start.read_bytes() if start.is_file() else None
+    for decoy in (target.semantic_decoy, target.cached_decoy):
+        assert not same_answer(data, decoy, target.answer_format)
+    assert not same_answer(target.semantic_decoy.encode(), target.cached_decoy,
+                           target.answer_format)
+
+
+@pytest.mark.parametrize("target", TARGETS, ids=lambda t: t.family)
 def test_the_decoys_are_wrong_answers(tmp_path, target):
     family = FAMILIES[target.family]
     base = next(v for v in family.variants() if v.name == target.base)
