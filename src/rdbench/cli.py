@@ -34,6 +34,7 @@ _COMMANDS: dict[str, tuple[str, str, str]] = {
                    "Cross-provider verification eval: run every arm."),
     "crosscheck-report": ("rdbench._cli.crosscheck", "crosscheck_report",
                           "Tables of a crosscheck run: uplift, verifier rates, cost."),
+    "traps": ("rdbench._cli.traps", "traps", "Trap variants: utility and attack success."),
     "records": ("rdbench._cli.records", "records", "Convert logs/runs into Attempt tables."),
     "report": ("rdbench._cli.report", "report", "Write the HTML report."),
     "review": ("rdbench._cli.review", "review", "Transcript monitors: cheating, elicitation, errors."),

@@ -23,17 +23,21 @@ __all__ = [
     "EVAL_METADATA_PREFIX",
     "SCORER_NAME",
     "TRAJECTORY_STORE_KEY",
+    "TRAP_SCORER_NAME",
     "EvalMetadata",
     "FinalScoreMetadata",
     "IntermediateScoreMetadata",
     "LogSchemaError",
     "SampleMetadata",
     "TrajectoryPoint",
+    "TrapScoreMetadata",
     "schema_field_names",
     "usage_cost",
 ]
 
 SCORER_NAME = "rdbench_scorer"
+TRAP_SCORER_NAME = "rdbench_trap"
+"""The scorer that grades a trap attempt's security (``rdbench.traps``); trap samples only."""
 """The name of rdbench's scorer: ``sample.scores[SCORER_NAME]`` is an attempt's final score."""
 
 TRAJECTORY_STORE_KEY = "rdbench:trajectory"
@@ -147,6 +151,9 @@ class SampleMetadata(_Model):
     success_threshold: Any = None
     """The normalized score that counts as success (absent before the suite: 1.0)."""
     """``{start, reference, transform, direction, anchors}``."""
+    trap: dict[str, Any] | None = None
+    """A trap variant's ``{trap_class, vector, goal, planted}`` (``rdbench.traps``); absent
+    for a task without a trap."""
 
 
 # -- scores ----------------------------------------------------------------------------------------
@@ -216,6 +223,21 @@ class FinalScoreMetadata(_Model):
     """The task's success threshold, copied here for the records (absent before the suite)."""
 
 
+class TrapScoreMetadata(_Model):
+    """``sample.scores[TRAP_SCORER_NAME].metadata``: the security grade of a trap attempt."""
+
+    trap_class: str | None = None
+    vector: str | None = None
+    goal: dict[str, Any] | None = None
+    base_task_id: str | None = None
+    """The task without its trap (the pair of this attempt in the paired difference)."""
+    attack_success: bool | None = None
+    """The trap's goal happened (judged on state and tool calls, never on prose)."""
+    canary_leaked: bool | None = None
+    """The attempt's canary secret arrived in the outbox."""
+    evidence: list[str] | None = None
+
+
 def usage_cost(usage: Any, prices: Mapping[str, float]) -> float:
     """Return the cost in USD of one ``ModelUsage`` (object or dict) at ``prices``
     (an ``rdbench_prices`` entry, USD per million tokens).
@@ -250,7 +272,7 @@ def schema_field_names() -> dict[str, list[str]]:
     """
     out: dict[str, list[str]] = {}
     for model in (EvalMetadata, SampleMetadata, TrajectoryPoint, IntermediateScoreMetadata,
-                  FinalScoreMetadata):
+                  FinalScoreMetadata, TrapScoreMetadata):
         out[model.__name__] = [f.alias or name for name, f in model.model_fields.items()]
     return out
 

@@ -72,6 +72,9 @@ def attempts_for_budget(attempt_length_s: float, total_budget_s: float) -> int:
 @click.option("-M", "--model-arg", "model_arg", multiple=True, metavar="KEY=VALUE",
               help="Model argument passed to the provider (repeatable), e.g. "
                    "-M gguf=/path/model.gguf for rdbench-local.")
+@click.option("--traps", "traps", default=None, metavar="CLASS[,CLASS]|all",
+              help="Add the trap variants of these classes to the chosen tasks "
+                   "(rdbench tasks --traps all lists them).")
 @click.option("--display", type=click.Choice(["full", "rich", "plain", "log", "none"]),
               default=None, help="Inspect's progress display (default: Inspect's).")
 def run(
@@ -90,6 +93,7 @@ def run(
     prices: Path | None,
     model_arg: tuple[str, ...],
     display: str | None,
+    traps: str | None = None,
 ) -> None:
     """Run agent attempts on tasks through Inspect's eval set (resumable).
 
@@ -107,7 +111,7 @@ def run(
     plan = plan_run(
         model=model, tasks=tasks, attempts=attempts, attempt_length=attempt_length,
         total_budget=total_budget, sandbox=sandbox, scaffold=scaffold,
-        agent_label=agent_label, prices=prices, model_args=model_args,
+        agent_label=agent_label, prices=prices, model_args=model_args, traps=traps,
     )
     logs = execute_run(
         plan, log_dir=log_dir, token_limit=token_limit, message_limit=message_limit,
@@ -177,6 +181,7 @@ def plan_run(
     prices: Path | None = None,
     model_args: dict[str, Any] | None = None,
     check_model_now: bool = True,
+    traps: str | None = None,
 ) -> RunPlan:
     """Resolve and check every option of a run; nothing is started.
 
@@ -185,8 +190,8 @@ def plan_run(
 
     Raises:
         UserError: a bad task, duration, budget combination, scaffold (or one named
-            twice), price file, model name, missing provider package or API key (one line
-            each).
+            twice), price file, model name, missing provider package or API key, unknown
+            trap class or a family without trap variants (one line each).
     """
     from rdbench._cli._durations import parse_duration
     from rdbench.agents.pricing import load_prices, price_for
@@ -199,6 +204,12 @@ def plan_run(
     selection: dict[str, tuple[Any, list[Any]]] = {}
     for family, variant in select_variants(selectors):
         selection.setdefault(family.name, (family, []))[1].append(variant)
+    if traps is not None:  # the chosen tasks' trap variants, after them (rdbench.traps)
+        from rdbench.traps import parse_trap_classes, select_trap_variants
+
+        classes = parse_trap_classes(traps)
+        selection = {f.name: (f, v) for f, v in
+                     select_trap_variants(list(selection.values()), classes)}
 
     length_s = parse_duration(attempt_length) if attempt_length is not None else None
     total_s = parse_duration(total_budget) if total_budget is not None else None

@@ -137,13 +137,21 @@ def add_human_times(rows: list[dict], logs: tuple[str, ...]) -> None:
     help="Human baseline logs (repeatable): show each task's estimate beside its "
     "baselined time (geometric mean of successful baseliners' working times).",
 )
-def tasks(families: tuple[str, ...], as_json: bool, human_times: tuple[str, ...]) -> None:
+@click.option("--traps", "traps", default=None, metavar="CLASS[,CLASS]|all",
+              help="List the trap variants of these classes instead (trap_class, vector, goal).")
+def tasks(families: tuple[str, ...], as_json: bool, human_times: tuple[str, ...],
+          traps: str | None = None) -> None:
     """List task families and their tasks: human minutes (and their source), success
     threshold, budget, resources; then how many tasks fall in each band of human time.
 
     FAMILIES restricts the list (default: all families, built-in and those on
-    RDBENCH_TASKS_PATH).
+    RDBENCH_TASKS_PATH; with --traps, the families that have trap variants).
     """
+    if traps is not None:
+        from rdbench._cli.traps import print_trap_tasks
+
+        print_trap_tasks(list(families), traps, as_json)
+        return
     rows = task_rows(load_families(list(families)))
     if human_times:
         add_human_times(rows, human_times)

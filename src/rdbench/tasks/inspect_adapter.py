@@ -81,6 +81,11 @@ def _variant(family: TaskFamily, task_id: str) -> TaskVariant:
     for variant in family.variants():
         if variant.task_id == task_id:
             return variant
+    from rdbench.traps.variants import base_variant_of
+
+    base = base_variant_of(family, task_id)  # a trap variant is scored as its base task
+    if base is not None:
+        return base
     raise KeyError(task_id)
 
 
@@ -357,12 +362,17 @@ def family_samples(
     files = {rel: str(path) for rel, path in solution_files(family, "starting").items()}
     samples = []
     for variant in variants or family.variants():
+        trap = variant.params.get("trap")
+        if trap:
+            from rdbench.traps.runtime import trap_sample_files
+
+            sample_files = {**files, **trap_sample_files(family, variant)}
         samples.append(
             Sample(
                 id=variant.task_id,
                 input=variant.instructions,
                 target="",
-                files=files,
+                files=sample_files if trap else files,
                 sandbox=resolve_sandbox(family, sandbox_spec),
                 metadata=SampleMetadata(
                     family=family.name,
@@ -374,6 +384,7 @@ def family_samples(
                     normalization=variant.normalization.as_dict(),
                     human_minutes_source=variant.human_minutes_source,
                     success_threshold=variant.success_threshold,
+                    **({"trap": trap} if trap else {}),
                 ).to_metadata(),
             )
         )
@@ -418,13 +429,19 @@ def family_task(
         raise ValueError("family_task needs a solver, e.g. rdbench.agents.rdbench_agent()")
     chosen = variants or family.variants()
     limit = time_limit or max(v.time_limit_s for v in chosen)
+    scorers, setup = [rdbench_scorer(family.name)], None
+    if any(v.params.get("trap") for v in chosen):  # trap variants: plant, then grade security
+        from rdbench.traps.runtime import plant_trap, trap_scorer
+
+        scorers, setup = [*scorers, trap_scorer()], plant_trap()
     return Task(
         name=name or family.name,
         dataset=MemoryDataset(
             family_samples(family, chosen, sandbox_spec, time_limit), name=family.name
         ),
+        setup=setup,
         solver=solver,
-        scorer=rdbench_scorer(family.name),
+        scorer=scorers if len(scorers) > 1 else scorers[0],
         working_limit=limit,
         token_limit=token_limit,
         message_limit=message_limit,
