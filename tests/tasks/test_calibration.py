@@ -262,6 +262,12 @@ def test_check_measures_a_timing_outlier_again(families):
     for row, median in ((shifted_start, 0.5), (shifted_reference, 1.5)):
         assert not row["ok"] and len(row["earlier"]) == 2
         assert row["median"] == pytest.approx(median)
+    # a family that declares a wider tolerance (its measured reproducibility) is judged by it
+    lenient = _timed()
+    lenient.check_tolerance = 0.6
+    lenient_start, lenient_reference = check_family(lenient)
+    assert lenient_start["ok"] and lenient_reference["ok"]
+    assert lenient_start["tolerance"] == 0.6 and lenient_start["earlier"] == []
     # with no retries the outlier fails; untimed families are never measured twice
     (row, _) = check_family(load_families(["flaky"])[0], retries=0)
     assert not row["ok"] and row["earlier"] == []

@@ -87,6 +87,11 @@ class OptimizeKernel(TaskFamily):
     final_score_policy = "best"
     timing_sensitive = True
     self_calibrating = True  # both ends of the scale are timed in every scoring
+    # Measured on the dev VM on 2026-12-02 with this scorer: the start scored between -0.071
+    # and +0.033 over 11 scorings (quiet, loaded, CI), the reference 0.97-1.01: check's
+    # default 0.05 is not met at the start's end (README.md, "Scoring"), so check uses the
+    # measured reproducibility, with a little room.
+    check_tolerance = 0.08
     quick = True
     # Ratios (solution time / the yardstick's time per pass, measured in the same scoring).
     # The reference *is* the yardstick's code, so its ratio is 1 up to noise on any

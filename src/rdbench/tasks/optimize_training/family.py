@@ -108,10 +108,14 @@ class OptimizeTraining(TaskFamily):
     final_score_policy = "best"
     timing_sensitive = True
     quick = False
-    # Ratios of a scored run's wall time to the yardstick's, measured on the quiet 2-core
-    # dev VM on 2026-12-02 (README.md, "Calibration"): start 54.05, 58.7, 59.4; reference
-    # 11.93, 11.30, 10.71, 10.70. The anchors put every one of them within check's 0.05.
-    normalization = Normalization(start=57.5, reference=11.0, transform="log", direction="lower")
+    # Ratios of a scored run's wall time to the yardstick's, measured on the 2-core dev VM
+    # on 2026-12-02 (README.md, "Calibration"): start 54.05-60.7, reference 10.05-12.83 over
+    # six CI and check runs; the anchors sit at the middle of each range.
+    normalization = Normalization(start=57.5, reference=11.3, transform="log", direction="lower")
+    # The reference's ratio moved by 28% over one day on one machine (10.05 to 12.83, ±0.073
+    # of normalized score around the middle), more than check's default 0.05 allows: the
+    # tolerance is the measured reproducibility, with room (README.md, "Calibration").
+    check_tolerance = 0.10
 
     # -- hidden parameters and data --------------------------------------------------------
     def params(self) -> dict:
