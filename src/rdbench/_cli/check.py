@@ -83,11 +83,8 @@ def _judge_on_median(row: dict, history: list[dict], variant: TaskVariant) -> No
     row["ok"] = abs(median - row["expected"]) <= row["tolerance"]
     row["timing_unreliable"] = None  # some timing was trusted: the median is the verdict
     row.pop("below_threshold", None)
-    if row["solution"] == "reference" and median < variant.success_threshold - row["tolerance"]:
-        row["ok"] = False
-        row["message"] = (f"task {variant.task_id}: its reference scores {median:.3f} (median), "
-                          f"below its success threshold {variant.success_threshold:g}")
-        row["below_threshold"] = True
+    if row["solution"] == "reference":
+        _judge_threshold(row, variant, median, "(median)")
 
 
 def _measure(family: TaskFamily, variant: TaskVariant, solution: Solution, expected: float,
@@ -127,16 +124,24 @@ def _measure(family: TaskFamily, variant: TaskVariant, solution: Solution, expec
     }
 
 
-def _judge_threshold(row: dict, variant: TaskVariant) -> None:
-    """Fail a reference row whose score does not reach its task's success threshold.
+def _judge_threshold(row: dict, variant: TaskVariant, score: float | None = None,
+                     how: str = "") -> None:
+    """Fail a reference row whose score (`score`, by default the lowest of the row's valid
+    scores; `how` says which it is in the message) does not reach its task's success
+    threshold.
 
     Within the check's tolerance: a continuous task whose threshold is the reference's own
     score (1.0) must not fail on the measurement noise `check` already allows."""
-    scores = [s for s in row["normalized"] if s is not None]
-    if row["valid"] and scores and min(scores) < variant.success_threshold - row["tolerance"]:
+    if score is None:
+        scores = [s for s in row["normalized"] if s is not None]
+        if not (row["valid"] and scores):
+            return
+        score = min(scores)
+    if score < variant.success_threshold - row["tolerance"]:
         row["ok"] = False
-        row["message"] = (f"task {variant.task_id}: its reference scores {min(scores):.3f}, "
-                          f"below its success threshold {variant.success_threshold:g}")
+        row["message"] = (f"task {variant.task_id}: its reference scores {score:.3f}"
+                          f"{' ' + how if how else ''}, below its success threshold "
+                          f"{variant.success_threshold:g}")
         row["below_threshold"] = True
 
 
